@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs the BenchmarkDotNet benchmarks. usage: eng/bench.sh [filter] [BenchmarkDotNet arguments...]
+#   eng/bench.sh '*GateRunner*'      full run; the GitHub-markdown results are copied to benchmarks/results/
+#   eng/bench.sh '*' --job dry       what CI runs: every benchmark once, to keep them compiling and running
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+filter=${1:-*}
+shift || true
+out="$root/artifacts/bench"
+rm -rf "$out"
+dotnet run -c Release --project benchmarks/ReleaseKit.Benchmarks -- --filter "$filter" --artifacts "$out" "$@"
+case " $* " in
+  *" dry "*|*"--job dry"*) ;;
+  *) mkdir -p benchmarks/results && cp "$out"/results/*-report-github.md benchmarks/results/ && echo "results copied to benchmarks/results/" ;;
+esac
