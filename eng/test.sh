@@ -12,7 +12,7 @@ rm -rf "$results" && mkdir -p "$results"
 
 pg_dir=""
 pg_bin=""
-as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+as_postgres() { if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
 stop_postgres() {
   if [ -n "$pg_dir" ] && [ -d "$pg_dir/data" ]; then
     as_postgres "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate -w stop >/dev/null 2>&1 || true

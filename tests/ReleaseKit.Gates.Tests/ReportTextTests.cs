@@ -35,7 +35,7 @@ public sealed class ReportTextTests
         Assert.True(approvals > 0);
         var line = lines[approvals];
         Assert.StartsWith("  FAIL ", line, StringComparison.Ordinal);
-        Assert.Matches(@"^  FAIL\s+approvals\s+promotion\s+0\.12s\s+Needs 2 approvers who are not the author; has 1\.$", line);
+        Assert.Matches(@"^  FAIL\s+approvals\s+promotion\s+0\.120s\s+Needs 2 approvers who are not the author; has 1\.$", line);
         Assert.Equal("      approvers = 1 (threshold 2) [source: artifacts/release.json]", lines[approvals + 1]);
 
         Assert.Single(lines, l => l.Contains("error-budget", StringComparison.Ordinal) && l.Contains("postdeploy", StringComparison.Ordinal));

@@ -16,12 +16,12 @@ internal static class ReportText
         _ => severity.ToString().ToLowerInvariant(),
     };
 
-    /// <summary>A duration for people: <c>0.012s</c>, <c>1.5s</c>, <c>2m 03.5s</c>.</summary>
+    /// <summary>A duration for people: <c>0.012s</c>, <c>1.500s</c>, <c>2m 03.5s</c>.</summary>
     public static string Duration(TimeSpan duration)
     {
         if (duration < TimeSpan.FromMinutes(1))
         {
-            return duration.TotalSeconds.ToString("0.0##", CultureInfo.InvariantCulture) + "s";
+            return Math.Max(0, duration.TotalSeconds).ToString("0.000", CultureInfo.InvariantCulture) + "s";
         }
 
         var minutes = (long)duration.TotalMinutes;
@@ -43,7 +43,8 @@ internal static class ReportText
     /// <summary>One line for an evidence item: <c>p99 = 420ms (threshold 300ms) [source: prometheus]</c>.</summary>
     public static string Evidence(EvidenceView evidence)
     {
-        var unit = evidence.Unit ?? string.Empty;
+        // Symbols abut the number (12ms, 99.5%); words get a space (4 tests).
+        var unit = evidence.Unit is { Length: > 0 } u ? (u.Length <= 2 || u == "%" ? u : " " + u) : string.Empty;
         var text = $"{evidence.Name} = {evidence.Observed ?? "(none)"}{(evidence.Observed is null ? string.Empty : unit)}";
         if (evidence.Threshold is not null)
         {
