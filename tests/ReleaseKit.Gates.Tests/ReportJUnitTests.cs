@@ -180,8 +180,8 @@ public sealed class ReportJUnitTests
         var suite = Parse(ReportSamples.Sampled()).Root!.Element("testsuite")!;
         var output = suite.Element("system-out")!.Value;
         Assert.Contains("Sampled: 3 rounds; the last decides.", output, StringComparison.Ordinal);
-        Assert.Contains("round 1: fail at 2026-11-03T09:15:00Z (2.0s); blocking: error-rate", output, StringComparison.Ordinal);
-        Assert.Contains("round 3: pass at 2026-11-03T09:25:00Z (2.0s)", output, StringComparison.Ordinal);
+        Assert.Contains("round 1: fail at 2026-11-03T09:15:00Z (2.000s); blocking: error-rate", output, StringComparison.Ordinal);
+        Assert.Contains("round 3: pass at 2026-11-03T09:25:00Z (2.000s)", output, StringComparison.Ordinal);
     }
 
     [Fact]

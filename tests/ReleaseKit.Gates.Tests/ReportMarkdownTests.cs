@@ -46,7 +46,7 @@ public sealed partial class ReportMarkdownTests
         Assert.All(rows, r => Assert.Equal(5, r.Length));
 
         var approvals = Assert.Single(rows, r => r[1] == "approvals");
-        Assert.Equal(["❌ fail", "approvals", "promotion", "0.12s", "Needs 2 approvers who are not the author; has 1."], approvals);
+        Assert.Equal(["❌ fail", "approvals", "promotion", "0.120s", "Needs 2 approvers who are not the author; has 1."], approvals);
         var window = Assert.Single(rows, r => r[1] == "release-window");
         Assert.Equal("⚠️ warn", window[0]);
         Assert.EndsWith("_(advisory: fail reported as warn)_", window[4], StringComparison.Ordinal);
@@ -102,9 +102,9 @@ public sealed partial class ReportMarkdownTests
     {
         var markdown = Markdown(ReportSamples.Sampled());
         Assert.Contains("<summary>Sampling: 3 rounds (the last decides)</summary>", markdown, StringComparison.Ordinal);
-        Assert.Contains("| 1 | 2026-11-03T09:15:00Z | ❌ fail | 2.0s | error-rate |", markdown, StringComparison.Ordinal);
-        Assert.Contains("| 2 | 2026-11-03T09:20:00Z | ⚠️ warn | 2.0s |  |", markdown, StringComparison.Ordinal);
-        Assert.Contains("| 3 | 2026-11-03T09:25:00Z | ✅ pass | 2.0s |  |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| 1 | 2026-11-03T09:15:00Z | ❌ fail | 2.000s | error-rate |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| 2 | 2026-11-03T09:20:00Z | ⚠️ warn | 2.000s |  |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| 3 | 2026-11-03T09:25:00Z | ✅ pass | 2.000s |  |", markdown, StringComparison.Ordinal);
         Assert.DoesNotContain("Sampling:", Markdown(ReportSamples.Mixed()), StringComparison.Ordinal);
     }
 
