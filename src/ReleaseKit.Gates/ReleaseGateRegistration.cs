@@ -7,6 +7,7 @@ namespace ReleaseKit.Gates;
 public sealed class ReleaseGateRegistration
 {
     private readonly Func<IServiceProvider, IReleaseGate> _factory;
+    private string[]? _sortedTags;
 
     /// <summary>Creates a registration.</summary>
     /// <param name="name">A unique name (letters, digits, '.', '-', '_'); reports and telemetry use it.</param>
@@ -80,6 +81,34 @@ public sealed class ReleaseGateRegistration
         }
 
         return this;
+    }
+
+    // Reports list tags sorted; computed once per set of tags, not per evaluation.
+    internal IReadOnlyList<string> SortedTags
+    {
+        get
+        {
+            var cached = _sortedTags;
+            if (cached is null || cached.Length != Tags.Count || !ContainsAll(Tags, cached))
+            {
+                cached = _sortedTags = [.. Tags.Order(StringComparer.OrdinalIgnoreCase)];
+            }
+
+            return cached;
+        }
+    }
+
+    private static bool ContainsAll(ISet<string> set, string[] items)
+    {
+        foreach (var item in items)
+        {
+            if (!set.Contains(item))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     internal IReleaseGate Create(IServiceProvider services) =>

@@ -9,7 +9,7 @@ public sealed class GateEntry
         Stage = stage;
         Severity = registration.Severity;
         DryRun = registration.DryRun;
-        Tags = [.. registration.Tags.Order(StringComparer.OrdinalIgnoreCase)];
+        Tags = registration.SortedTags;
         Result = result;
         Attempts = attempts;
         Verdict = Severity == GateSeverity.Advisory && result.Verdict > Verdict.Warn ? Verdict.Warn : result.Verdict;
@@ -82,7 +82,18 @@ public sealed class GateRound
         StartedAt = startedAt;
         Duration = duration;
         Entries = entries;
-        Verdict = entries.Where(e => e.CountsTowardVerdict).Select(e => e.Verdict).Worst();
+        var any = false;
+        var worst = Verdict.Pass;
+        foreach (var entry in entries)
+        {
+            if (entry.CountsTowardVerdict)
+            {
+                any = true;
+                worst = worst.Combine(entry.Verdict);
+            }
+        }
+
+        Verdict = any ? worst : Verdict.Inconclusive;
     }
 
     /// <summary>Gets the round's number, from 1.</summary>

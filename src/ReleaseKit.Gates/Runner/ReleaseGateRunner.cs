@@ -164,50 +164,124 @@ internal sealed partial class ReleaseGateRunner : IReleaseGateRunner
         var scope = _scopeFactory.CreateAsyncScope();
         await using (scope.ConfigureAwait(false))
         {
-            var tasks = new Task<GateEntry>[selected.Length];
-            for (var i = 0; i < selected.Length; i++)
+            var services = scope.ServiceProvider;
+            var barrier = new RoundBarrier(selected.Length);
+            var works = new GateWork[selected.Length];
+            var groups = new List<TimeoutGroup>(1);
+            try
             {
-                var (stage, registration) = selected[i];
-                tasks[i] = EvaluateAsync(registration, stage, number, scope.ServiceProvider, request, cancellationToken);
+                for (var i = 0; i < selected.Length; i++)
+                {
+                    var (stage, registration) = selected[i];
+                    var work = works[i] = new GateWork(this, registration, stage, number, barrier);
+                    if (registration.IsTransient)
+                    {
+                        // Retried gates time out per attempt, inside the retry pipeline.
+                        work.StartTransient(services, request, cancellationToken);
+                    }
+                    else
+                    {
+                        work.Start(services, request, GroupFor(groups, registration.Timeout, start, cancellationToken));
+                    }
+                }
+
+                await WaitForRoundAsync(groups, barrier, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                foreach (var group in groups)
+                {
+                    group.Cancellation.Dispose();
+                }
             }
 
-            var entries = await Task.WhenAll(tasks).ConfigureAwait(false);
+            var entries = new GateEntry[works.Length];
+            for (var i = 0; i < works.Length; i++)
+            {
+                entries[i] = works[i].Entry!;
+            }
+
             return new GateRound(number, startedAt, _timeProvider.GetElapsedTime(start), entries);
         }
     }
 
-    private async Task<GateEntry> EvaluateAsync(ReleaseGateRegistration registration, GateStage stage, int round, IServiceProvider services, GateRunRequest request, CancellationToken cancellationToken)
+    // Gates with the same timeout share a deadline and a cancellation source: one timer per round, not per gate.
+    private TimeoutGroup GroupFor(List<TimeoutGroup> groups, TimeSpan timeout, long roundStart, CancellationToken cancellationToken)
     {
-        using var activity = GatesTelemetry.ActivitySource.StartActivity("releasekit.gate.evaluate");
-        if (activity is not null)
+        foreach (var existing in groups)
         {
-            activity.DisplayName = $"gate {registration.Name}";
-            activity.SetTag(TelemetryTags.GateName, registration.Name);
-            activity.SetTag(TelemetryTags.Stage, StageName(stage));
-            activity.SetTag(TelemetryTags.Round, round);
+            if (existing.Timeout == timeout)
+            {
+                return existing;
+            }
         }
 
-        var start = _timeProvider.GetTimestamp();
+        var deadline = roundStart + (long)(timeout.TotalSeconds * _timeProvider.TimestampFrequency);
+        var group = new TimeoutGroup(timeout, deadline, CancellationTokenSource.CreateLinkedTokenSource(cancellationToken));
+        groups.Add(group);
+        return group;
+    }
+
+    private async Task WaitForRoundAsync(List<TimeoutGroup> groups, RoundBarrier barrier, CancellationToken cancellationToken)
+    {
+        while (!barrier.Task.IsCompleted)
+        {
+            var now = _timeProvider.GetTimestamp();
+            var next = long.MaxValue;
+            foreach (var group in groups)
+            {
+                if (group.Expired)
+                {
+                    continue;
+                }
+
+                if (group.Deadline <= now)
+                {
+                    group.Expire();
+                }
+                else
+                {
+                    next = Math.Min(next, group.Deadline);
+                }
+            }
+
+            if (barrier.Task.IsCompleted)
+            {
+                break;
+            }
+
+            if (next == long.MaxValue)
+            {
+                await barrier.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                break;
+            }
+
+            var delay = TimeSpan.FromSeconds((double)(next - now) / _timeProvider.TimestampFrequency);
+            try
+            {
+                await barrier.Task.WaitAsync(delay < TimeSpan.Zero ? TimeSpan.Zero : delay, _timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // the earliest deadline passed: expire that group on the next turn of the loop
+            }
+        }
+    }
+
+    private async Task<(GateResult Result, int Attempts)> EvaluateTransientAsync(ReleaseGateRegistration registration, GateStage stage, IServiceProvider services, GateRunRequest request, CancellationToken cancellationToken)
+    {
         var attempts = 0;
-        GateResult result;
         try
         {
-            if (registration.IsTransient)
-            {
-                var pipeline = _retryPipelines.GetOrAdd(registration, CreateRetryPipeline);
-                result = await pipeline.ExecuteAsync(
-                    async token =>
-                    {
-                        Interlocked.Increment(ref attempts);
-                        return await AttemptAsync(registration, stage, services, request, token).ConfigureAwait(false);
-                    },
-                    cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                attempts = 1;
-                result = await AttemptAsync(registration, stage, services, request, cancellationToken).ConfigureAwait(false);
-            }
+            var pipeline = _retryPipelines.GetOrAdd(registration, CreateRetryPipeline);
+            var result = await pipeline.ExecuteAsync(
+                async token =>
+                {
+                    Interlocked.Increment(ref attempts);
+                    return await AttemptAsync(registration, stage, services, request, token).ConfigureAwait(false);
+                },
+                cancellationToken).ConfigureAwait(false);
+            return (result, attempts);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -215,18 +289,12 @@ internal sealed partial class ReleaseGateRunner : IReleaseGateRunner
         }
         catch (GateTimeoutException)
         {
-            result = GateResult.Timeout(registration.Timeout, registration.TimeoutVerdict, attempts);
+            return (GateResult.Timeout(registration.Timeout, registration.TimeoutVerdict, attempts), attempts);
         }
         catch (Exception ex)
         {
-            result = GateResult.FromException(ex);
+            return (GateResult.FromException(ex), attempts);
         }
-
-        var duration = _timeProvider.GetElapsedTime(start);
-        result = result.WithDuration(duration);
-        var entry = new GateEntry(registration, stage, result, Math.Max(1, attempts));
-        Record(entry, activity);
-        return entry;
     }
 
     private async Task<GateResult> AttemptAsync(ReleaseGateRegistration registration, GateStage stage, IServiceProvider services, GateRunRequest request, CancellationToken cancellationToken)
@@ -308,17 +376,35 @@ internal sealed partial class ReleaseGateRunner : IReleaseGateRunner
 
     private static string Summarize(GateRound round)
     {
-        var counted = round.Entries.Where(e => e.CountsTowardVerdict).ToList();
-        if (counted.Count == 0)
+        var counted = 0;
+        var warned = 0;
+        List<string>? blocking = null;
+        foreach (var entry in round.Entries)
+        {
+            if (!entry.CountsTowardVerdict)
+            {
+                continue;
+            }
+
+            counted++;
+            if (entry.IsBlocking)
+            {
+                (blocking ??= []).Add(entry.Name);
+            }
+            else if (entry.Verdict == Verdict.Warn)
+            {
+                warned++;
+            }
+        }
+
+        if (counted == 0)
         {
             return "No gate was run for the selected stages and tags, so nothing was checked.";
         }
 
-        var blocking = counted.Where(e => e.IsBlocking).Select(e => e.Name).ToList();
-        var warned = counted.Count(e => e.Verdict == Verdict.Warn);
-        return blocking.Count == 0
-            ? $"{counted.Count} gate{(counted.Count == 1 ? string.Empty : "s")} passed{(warned > 0 ? $", {warned} with warnings" : string.Empty)}."
-            : $"{blocking.Count} of {counted.Count} gates blocked the release: {string.Join(", ", blocking)}.";
+        return blocking is null
+            ? $"{counted} gate{(counted == 1 ? string.Empty : "s")} passed{(warned > 0 ? $", {warned} with warnings" : string.Empty)}."
+            : $"{blocking.Count} of {counted} gates blocked the release: {string.Join(", ", blocking)}.";
     }
 
     internal static string StageName(GateStage stage) => stage switch
@@ -337,5 +423,206 @@ internal sealed partial class ReleaseGateRunner : IReleaseGateRunner
 
     private sealed class GateTimeoutException : TimeoutException
     {
+    }
+
+    /// <summary>Completes when every gate of a round has an outcome (a result or a timeout).</summary>
+    private sealed class RoundBarrier
+    {
+        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _pending;
+
+        public RoundBarrier(int count)
+        {
+            _pending = count;
+            if (count == 0)
+            {
+                _done.SetResult();
+            }
+        }
+
+        public Task Task => _done.Task;
+
+        public void Signal()
+        {
+            if (Interlocked.Decrement(ref _pending) == 0)
+            {
+                _done.TrySetResult();
+            }
+        }
+    }
+
+    private sealed class TimeoutGroup(TimeSpan timeout, long deadline, CancellationTokenSource cancellation)
+    {
+        private readonly List<GateWork> _works = [];
+
+        public TimeSpan Timeout { get; } = timeout;
+
+        public long Deadline { get; } = deadline;
+
+        public CancellationTokenSource Cancellation { get; } = cancellation;
+
+        public bool Expired { get; private set; }
+
+        public void Add(GateWork work) => _works.Add(work);
+
+        public void Expire()
+        {
+            Expired = true;
+            foreach (var work in _works)
+            {
+                work.TimeOut();
+            }
+
+            Cancellation.Cancel();
+        }
+    }
+
+    /// <summary>One gate's evaluation in a round: started on the thread pool, finished by its result or its timeout, whichever comes first.</summary>
+    private sealed class GateWork(ReleaseGateRunner runner, ReleaseGateRegistration registration, GateStage stage, int round, RoundBarrier barrier)
+    {
+        private const int Running = 0;
+        private const int Finished = 1;
+
+        private IReleaseGate? _gate;
+        private GateContext? _context;
+        private Activity? _activity;
+        private Activity? _parent;
+        private long _start;
+        private int _state;
+
+        public GateEntry? Entry { get; private set; }
+
+        public void Start(IServiceProvider services, GateRunRequest request, TimeoutGroup group)
+        {
+            Begin();
+            group.Add(this);
+            try
+            {
+                _gate = registration.Create(services);
+                _context = new GateContext(registration.Name, request.Manifest, request.EnvironmentName, stage, services, runner._timeProvider, group.Cancellation.Token);
+            }
+            catch (Exception ex)
+            {
+                EndBegin();
+                Complete(GateResult.FromException(ex));
+                return;
+            }
+
+            // On the thread pool, so a gate that blocks its thread cannot stall the others or the timeout.
+            ThreadPool.QueueUserWorkItem(static work => work.Execute(), this, preferLocal: false);
+            EndBegin();
+        }
+
+        public void StartTransient(IServiceProvider services, GateRunRequest request, CancellationToken cancellationToken)
+        {
+            Begin();
+            _ = CompleteTransientAsync(runner.EvaluateTransientAsync(registration, stage, services, request, cancellationToken));
+            EndBegin();
+        }
+
+        public void TimeOut()
+        {
+            if (Interlocked.CompareExchange(ref _state, Finished, Running) == Running)
+            {
+                Finish(GateResult.Timeout(registration.Timeout, registration.TimeoutVerdict, 1), 1);
+            }
+        }
+
+        private void Begin()
+        {
+            _parent = Activity.Current;
+            _activity = GatesTelemetry.ActivitySource.StartActivity("releasekit.gate.evaluate");
+            if (_activity is not null)
+            {
+                _activity.DisplayName = $"gate {registration.Name}";
+                _activity.SetTag(TelemetryTags.GateName, registration.Name);
+                _activity.SetTag(TelemetryTags.Stage, StageName(stage));
+                _activity.SetTag(TelemetryTags.Round, round);
+            }
+
+            _start = runner._timeProvider.GetTimestamp();
+        }
+
+        // The gate's work item captured the gate's activity as current; the round goes on under its own.
+        private void EndBegin() => Activity.Current = _parent;
+
+        private void Execute()
+        {
+            ValueTask<GateResult> evaluation;
+            try
+            {
+                evaluation = _gate!.EvaluateAsync(_context!, _context!.CancellationToken);
+            }
+            catch (Exception ex)
+            {
+                Fault(ex);
+                return;
+            }
+
+            if (evaluation.IsCompletedSuccessfully)
+            {
+                Complete(evaluation.Result);
+            }
+            else
+            {
+                _ = AwaitAsync(evaluation);
+            }
+        }
+
+        private async Task AwaitAsync(ValueTask<GateResult> evaluation)
+        {
+            try
+            {
+                Complete(await evaluation.ConfigureAwait(false));
+            }
+            catch (Exception ex)
+            {
+                Fault(ex);
+            }
+        }
+
+        private async Task CompleteTransientAsync(Task<(GateResult Result, int Attempts)> evaluation)
+        {
+            try
+            {
+                var (result, attempts) = await evaluation.ConfigureAwait(false);
+                Complete(result, attempts);
+            }
+            catch (Exception ex)
+            {
+                // Only cancellation of the run gets here; the round is being abandoned.
+                Complete(GateResult.FromException(ex));
+            }
+        }
+
+        private void Fault(Exception exception)
+        {
+            if (exception is OperationCanceledException && _context is { CancellationToken.IsCancellationRequested: true })
+            {
+                // Cancelled by its timeout (or the run's cancellation): the timeout outcome stands.
+                TimeOut();
+                return;
+            }
+
+            Complete(GateResult.FromException(exception));
+        }
+
+        private void Complete(GateResult? result, int attempts = 1)
+        {
+            if (Interlocked.CompareExchange(ref _state, Finished, Running) == Running)
+            {
+                Finish(result ?? GateResult.Fail($"Gate '{registration.Name}' returned no result (null)."), attempts);
+            }
+        }
+
+        private void Finish(GateResult result, int attempts)
+        {
+            var duration = runner._timeProvider.GetElapsedTime(_start);
+            var entry = new GateEntry(registration, stage, result.WithDuration(duration), Math.Max(1, attempts));
+            Entry = entry;
+            Record(entry, _activity);
+            _activity?.Dispose();
+            barrier.Signal();
+        }
     }
 }
