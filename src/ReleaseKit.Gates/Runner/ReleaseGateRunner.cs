@@ -33,7 +33,7 @@ internal sealed partial class ReleaseGateRunner : IReleaseGateRunner
         ArgumentNullException.ThrowIfNull(request.Manifest, "request.Manifest");
         ArgumentException.ThrowIfNullOrWhiteSpace(request.EnvironmentName, "request.EnvironmentName");
         request.Sampling?.Validate();
-        var stages = request.Stages.Count == 0 ? [GateStage.Promotion] : request.Stages.Distinct().ToArray();
+        var stages = DistinctStages(request.Stages);
         var selected = Select(request, stages);
 
         using var activity = GatesTelemetry.ActivitySource.StartActivity("releasekit.gates.run");
@@ -114,6 +114,25 @@ internal sealed partial class ReleaseGateRunner : IReleaseGateRunner
         }
     }
 
+    private static GateStage[] DistinctStages(IReadOnlyList<GateStage> requested)
+    {
+        if (requested.Count <= 1)
+        {
+            return [requested.Count == 0 ? GateStage.Promotion : requested[0]];
+        }
+
+        var stages = new List<GateStage>(requested.Count);
+        foreach (var stage in requested)
+        {
+            if (!stages.Contains(stage))
+            {
+                stages.Add(stage);
+            }
+        }
+
+        return [.. stages];
+    }
+
     private static bool AllBlockingPassed(GateRound round) =>
         round.Entries.All(e => !e.CountsTowardVerdict || e.Severity == GateSeverity.Advisory || e.Result.Verdict.IsPassing())
         && round.Entries.Any(e => e.CountsTowardVerdict);
@@ -130,31 +149,42 @@ internal sealed partial class ReleaseGateRunner : IReleaseGateRunner
             }
         }
 
-        var selected = new List<(GateStage, ReleaseGateRegistration)>();
+        var selected = new List<(GateStage, ReleaseGateRegistration)>(registrations.Count);
         foreach (var stage in stages)
         {
             foreach (var registration in registrations)
             {
-                if (!registration.RunsIn(stage))
+                if (registration.RunsIn(stage) && IsRequested(request, registration))
                 {
-                    continue;
+                    selected.Add((stage, registration));
                 }
-
-                if (request.GateNames.Count > 0 && !request.GateNames.Contains(registration.Name, StringComparer.OrdinalIgnoreCase))
-                {
-                    continue;
-                }
-
-                if (request.Tags.Count > 0 && !request.Tags.Any(registration.Tags.Contains))
-                {
-                    continue;
-                }
-
-                selected.Add((stage, registration));
             }
         }
 
         return [.. selected];
+    }
+
+    private static bool IsRequested(GateRunRequest request, ReleaseGateRegistration registration)
+    {
+        if (request.GateNames.Count > 0 && !request.GateNames.Contains(registration.Name, StringComparer.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        if (request.Tags.Count > 0)
+        {
+            foreach (var tag in request.Tags)
+            {
+                if (registration.Tags.Contains(tag))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        return true;
     }
 
     private async Task<GateRound> RunRoundAsync(int number, (GateStage Stage, ReleaseGateRegistration Registration)[] selected, GateRunRequest request, CancellationToken cancellationToken)
@@ -167,7 +197,7 @@ internal sealed partial class ReleaseGateRunner : IReleaseGateRunner
             var services = scope.ServiceProvider;
             var barrier = new RoundBarrier(selected.Length);
             var works = new GateWork[selected.Length];
-            var groups = new List<TimeoutGroup>(1);
+            List<TimeoutGroup>? groups = null;
             try
             {
                 for (var i = 0; i < selected.Length; i++)
@@ -181,17 +211,22 @@ internal sealed partial class ReleaseGateRunner : IReleaseGateRunner
                     }
                     else
                     {
-                        work.Start(services, request, GroupFor(groups, registration.Timeout, start, cancellationToken));
+                        work.Start(services, request, GroupFor(groups ??= new List<TimeoutGroup>(1), registration.Timeout, works, cancellationToken));
                     }
                 }
 
-                await WaitForRoundAsync(groups, barrier, cancellationToken).ConfigureAwait(false);
+                // Every gate ends with a result or its group's timeout (a cancelled run expires every group too).
+                await barrier.Task.ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
             }
             finally
             {
-                foreach (var group in groups)
+                if (groups is not null)
                 {
-                    group.Cancellation.Dispose();
+                    foreach (var group in groups)
+                    {
+                        group.Dispose();
+                    }
                 }
             }
 
@@ -206,7 +241,7 @@ internal sealed partial class ReleaseGateRunner : IReleaseGateRunner
     }
 
     // Gates with the same timeout share a deadline and a cancellation source: one timer per round, not per gate.
-    private TimeoutGroup GroupFor(List<TimeoutGroup> groups, TimeSpan timeout, long roundStart, CancellationToken cancellationToken)
+    private TimeoutGroup GroupFor(List<TimeoutGroup> groups, TimeSpan timeout, GateWork[] works, CancellationToken cancellationToken)
     {
         foreach (var existing in groups)
         {
@@ -216,56 +251,9 @@ internal sealed partial class ReleaseGateRunner : IReleaseGateRunner
             }
         }
 
-        var deadline = roundStart + (long)(timeout.TotalSeconds * _timeProvider.TimestampFrequency);
-        var group = new TimeoutGroup(timeout, deadline, CancellationTokenSource.CreateLinkedTokenSource(cancellationToken));
+        var group = new TimeoutGroup(timeout, works, _timeProvider, cancellationToken);
         groups.Add(group);
         return group;
-    }
-
-    private async Task WaitForRoundAsync(List<TimeoutGroup> groups, RoundBarrier barrier, CancellationToken cancellationToken)
-    {
-        while (!barrier.Task.IsCompleted)
-        {
-            var now = _timeProvider.GetTimestamp();
-            var next = long.MaxValue;
-            foreach (var group in groups)
-            {
-                if (group.Expired)
-                {
-                    continue;
-                }
-
-                if (group.Deadline <= now)
-                {
-                    group.Expire();
-                }
-                else
-                {
-                    next = Math.Min(next, group.Deadline);
-                }
-            }
-
-            if (barrier.Task.IsCompleted)
-            {
-                break;
-            }
-
-            if (next == long.MaxValue)
-            {
-                await barrier.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-                break;
-            }
-
-            var delay = TimeSpan.FromSeconds((double)(next - now) / _timeProvider.TimestampFrequency);
-            try
-            {
-                await barrier.Task.WaitAsync(delay < TimeSpan.Zero ? TimeSpan.Zero : delay, _timeProvider, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                // the earliest deadline passed: expire that group on the next turn of the loop
-            }
-        }
     }
 
     private async Task<(GateResult Result, int Attempts)> EvaluateTransientAsync(ReleaseGateRegistration registration, GateStage stage, IServiceProvider services, GateRunRequest request, CancellationToken cancellationToken)
@@ -451,29 +439,50 @@ internal sealed partial class ReleaseGateRunner : IReleaseGateRunner
         }
     }
 
-    private sealed class TimeoutGroup(TimeSpan timeout, long deadline, CancellationTokenSource cancellation)
+    /// <summary>The gates of a round that share a timeout: one cancellation source whose timer (on the run's TimeProvider) times them out.</summary>
+    private sealed class TimeoutGroup : IDisposable
     {
-        private readonly List<GateWork> _works = [];
+        private readonly GateWork[] _works;
+        private readonly CancellationTokenSource _cancellation;
+        private readonly CancellationTokenRegistration _expiry;
+        private readonly CancellationTokenRegistration _runCancelled;
+        private volatile bool _expired;
 
-        public TimeSpan Timeout { get; } = timeout;
-
-        public long Deadline { get; } = deadline;
-
-        public CancellationTokenSource Cancellation { get; } = cancellation;
-
-        public bool Expired { get; private set; }
-
-        public void Add(GateWork work) => _works.Add(work);
-
-        public void Expire()
+        public TimeoutGroup(TimeSpan timeout, GateWork[] works, TimeProvider timeProvider, CancellationToken runCancellation)
         {
-            Expired = true;
+            Timeout = timeout;
+            _works = works;
+            _cancellation = new CancellationTokenSource(timeout, timeProvider);
+            _expiry = _cancellation.Token.UnsafeRegister(static state => ((TimeoutGroup)state!).Expire(), this);
+            if (runCancellation.CanBeCanceled)
+            {
+                _runCancelled = runCancellation.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), _cancellation);
+            }
+        }
+
+        public TimeSpan Timeout { get; }
+
+        public CancellationToken Token => _cancellation.Token;
+
+        public bool Expired => _expired;
+
+        public void Dispose()
+        {
+            _runCancelled.Dispose();
+            _expiry.Dispose();
+            _cancellation.Dispose();
+        }
+
+        private void Expire()
+        {
+            _expired = true;
             foreach (var work in _works)
             {
-                work.TimeOut();
+                if (work is not null && ReferenceEquals(work.Group, this))
+                {
+                    work.TimeOut();
+                }
             }
-
-            Cancellation.Cancel();
         }
     }
 
@@ -492,14 +501,24 @@ internal sealed partial class ReleaseGateRunner : IReleaseGateRunner
 
         public GateEntry? Entry { get; private set; }
 
+        public TimeoutGroup? Group { get; private set; }
+
         public void Start(IServiceProvider services, GateRunRequest request, TimeoutGroup group)
         {
             Begin();
-            group.Add(this);
+            Group = group;
+            if (group.Expired)
+            {
+                // The group's timer fired before this gate was even started (a tiny timeout, or the run was cancelled).
+                EndBegin();
+                TimeOut();
+                return;
+            }
+
             try
             {
                 _gate = registration.Create(services);
-                _context = new GateContext(registration.Name, request.Manifest, request.EnvironmentName, stage, services, runner._timeProvider, group.Cancellation.Token);
+                _context = new GateContext(registration.Name, request.Manifest, request.EnvironmentName, stage, services, runner._timeProvider, group.Token);
             }
             catch (Exception ex)
             {
@@ -511,6 +530,10 @@ internal sealed partial class ReleaseGateRunner : IReleaseGateRunner
             // On the thread pool, so a gate that blocks its thread cannot stall the others or the timeout.
             ThreadPool.QueueUserWorkItem(static work => work.Execute(), this, preferLocal: false);
             EndBegin();
+            if (group.Expired)
+            {
+                TimeOut(); // expired while this gate was being started: Expire may not have seen it
+            }
         }
 
         public void StartTransient(IServiceProvider services, GateRunRequest request, CancellationToken cancellationToken)
