@@ -1,0 +1,174 @@
+using System.Data.Common;
+using FluentMigrator.Runner;
+using Microsoft.Extensions.DependencyInjection;
+using ReleaseKit.Gates;
+using ReleaseKit.Migrations.Internal;
+
+namespace ReleaseKit.Migrations;
+
+/// <summary>Options of the <see cref="FleetMigrator"/>.</summary>
+public sealed class FleetMigratorOptions
+{
+    /// <summary>How long to wait for another migrator to release the migration lock. Default 1 minute.</summary>
+    public TimeSpan LockTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>SQLite: how often to retry the lease while another migrator holds it. Default 250 ms.</summary>
+    public TimeSpan LockPollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>SQLite: how long a lease lasts; a lease left by a dead process frees itself after this. Default 15 minutes.</summary>
+    public TimeSpan SqliteLeaseDuration { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>The id this migrator holds the lock under (shown to the others). Default: machine name and process id.</summary>
+    public string Holder { get; set; } = $"{Environment.MachineName}/{Environment.ProcessId}";
+}
+
+/// <summary>
+/// Applies pending migrations by phase with FluentMigrator's runner, one migrator at a time across the fleet, and refuses a
+/// Contract while a live instance runs a build that does not know it.
+/// </summary>
+public sealed class FleetMigrator
+{
+    private readonly IServiceProvider _runnerServices;
+    private readonly MigrationCatalog _catalog;
+    private readonly FleetRegistry _registry;
+    private readonly MigrationLock _lock;
+    private readonly FleetMigratorOptions _options;
+
+    /// <summary>Creates the migrator.</summary>
+    /// <param name="runnerServices">Services where FluentMigrator's runner is configured (<c>AddFluentMigratorCore().ConfigureRunner(...)</c>).</param>
+    /// <param name="catalog">The migrations of this build.</param>
+    /// <param name="registry">The fleet registry in the same database.</param>
+    /// <param name="dataSource">The database (for the migration lock).</param>
+    /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
+    /// <param name="timeProvider">The clock; <see langword="null"/> for the system clock.</param>
+    public FleetMigrator(IServiceProvider runnerServices, MigrationCatalog catalog, FleetRegistry registry, DbDataSource dataSource, FleetMigratorOptions? options = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(runnerServices);
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(dataSource);
+        _options = options ?? new FleetMigratorOptions();
+        if (_options.LockTimeout <= TimeSpan.Zero || _options.LockPollInterval <= TimeSpan.Zero || _options.SqliteLeaseDuration <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), "FleetMigratorOptions.LockTimeout, LockPollInterval and SqliteLeaseDuration must be positive.");
+        }
+
+        ArgumentException.ThrowIfNullOrWhiteSpace(_options.Holder, nameof(options));
+        _runnerServices = runnerServices;
+        _catalog = catalog;
+        _registry = registry;
+        _lock = new MigrationLock(dataSource, registry.Dialect, _options, timeProvider ?? TimeProvider.System);
+    }
+
+    /// <summary>Lists the pending migrations by phase, what each does and whether it may run now.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public async Task<MigrationPlan> PlanAsync(CancellationToken cancellationToken = default)
+    {
+        var applied = await _registry.GetAppliedMigrationsAsync(cancellationToken).ConfigureAwait(false);
+        var live = await _registry.GetLiveInstancesAsync(cancellationToken).ConfigureAwait(false);
+        var appliedVersions = applied.Select(a => a.Version).ToHashSet();
+        var steps = new List<MigrationPlanStep>();
+        string? blockedBy = null;
+        foreach (var migration in _catalog.Migrations.Where(m => !appliedVersions.Contains(m.Version)))
+        {
+            var summary = Summarize(migration);
+            if (blockedBy is not null)
+            {
+                steps.Add(new MigrationPlanStep(migration, summary, false, $"Waits for {blockedBy}; migrations apply in version order.", []));
+                continue;
+            }
+
+            if (migration.Phase is null)
+            {
+                blockedBy = $"migration {migration.Version}, which declares no phase";
+                steps.Add(new MigrationPlanStep(migration, summary, false, "The migration declares no phase; add [MigrationPhase].", []));
+                continue;
+            }
+
+            var decision = CompatibilityWindow.CanApply(migration, live);
+            if (!decision.IsAllowed)
+            {
+                blockedBy = $"Contract {migration.Version}";
+            }
+
+            steps.Add(new MigrationPlanStep(migration, summary, decision.IsAllowed, decision.Reason, decision.BlockingInstances));
+        }
+
+        return new MigrationPlan(steps);
+    }
+
+    /// <summary>
+    /// Applies pending migrations in version order up to and including phase <paramref name="upTo"/> (Expand; Expand and Backfill;
+    /// all), under the fleet-wide migration lock. Stops at the first pending migration of a later phase, and refuses a Contract
+    /// that a live instance still needs the old shape for. Each migration runs in its own transaction (FluentMigrator's default).
+    /// </summary>
+    /// <param name="upTo">The last phase to apply.</param>
+    /// <param name="cancellationToken">Cancels waiting for the lock; a migration that has started runs to its end.</param>
+    /// <exception cref="TimeoutException">Another migrator held the lock for longer than the lock timeout.</exception>
+    public async Task<MigrationApplyResult> ApplyAsync(Phase upTo, CancellationToken cancellationToken = default)
+    {
+        if (!Enum.IsDefined(upTo))
+        {
+            throw new ArgumentOutOfRangeException(nameof(upTo), upTo, "Unknown phase; allowed values are Expand, Backfill and Contract.");
+        }
+
+        await _registry.PublishPhasesAsync(_catalog, cancellationToken).ConfigureAwait(false);
+        var handle = await _lock.AcquireAsync(_options.Holder, cancellationToken).ConfigureAwait(false);
+        await using (handle.ConfigureAwait(false))
+        {
+            using var activity = MigrationsTelemetry.ActivitySource.StartActivity("releasekit.migrations.apply");
+            var applied = (await _registry.GetAppliedMigrationsAsync(cancellationToken).ConfigureAwait(false)).Select(a => a.Version).ToHashSet();
+            var live = await _registry.GetLiveInstancesAsync(cancellationToken).ConfigureAwait(false);
+            var done = new List<long>();
+            using var scope = _runnerServices.CreateScope();
+            var runner = scope.ServiceProvider.GetRequiredService<IMigrationRunner>();
+            foreach (var migration in _catalog.Migrations.Where(m => !applied.Contains(m.Version)))
+            {
+                if (migration.Phase is not { } phase)
+                {
+                    return MigrationApplyResult.Stopped(done, migration.Version, $"Migration {migration.Version} ({migration.ClassName}) declares no phase; it is not applied.", []);
+                }
+
+                if (phase > upTo)
+                {
+                    return MigrationApplyResult.Stopped(done, migration.Version, $"Migration {migration.Version} is a {phase}; apply stopped at phase {upTo}.", [], refused: false);
+                }
+
+                var decision = CompatibilityWindow.CanApply(migration, live);
+                if (!decision.IsAllowed)
+                {
+                    return MigrationApplyResult.Stopped(done, migration.Version, decision.Reason, decision.BlockingInstances);
+                }
+
+                try
+                {
+                    runner.MigrateUp(migration.Version);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    return MigrationApplyResult.Failed(done, migration.Version, $"Migration {migration.Version} ({migration.ClassName}) failed and was rolled back where the database allows it: {ex.GetBaseException().Message}", ex);
+                }
+
+                MigrationsTelemetry.Applied.Add(1, new KeyValuePair<string, object?>(MigrationsTelemetryTags.Phase, phase.ToString()));
+                done.Add(migration.Version);
+            }
+
+            return MigrationApplyResult.Completed(done);
+        }
+    }
+
+    private string Summarize(MigrationDescriptor migration)
+    {
+        try
+        {
+            var expressions = MigrationLint.CollectUp(migration, _registry.Dialect);
+            return expressions.Count == 0
+                ? "no expressions"
+                : string.Join("; ", expressions.Select(e => MigrationLint.TableOf(e) is { } table ? $"{MigrationLint.Describe(e)} {table}" : MigrationLint.Describe(e)));
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return $"cannot describe: {ex.Message}";
+        }
+    }
+}
