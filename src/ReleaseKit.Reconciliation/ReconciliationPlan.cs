@@ -1,0 +1,129 @@
+using System.Globalization;
+using System.Text;
+
+namespace ReleaseKit.Reconciliation;
+
+/// <summary>What a reconciliation would do for a scope. Creating a plan changes nothing; <see cref="Render"/> is the dry run.</summary>
+public sealed class ReconciliationPlan
+{
+    internal ReconciliationPlan(ReconciliationScope scope, DateTimeOffset createdAt, IReadOnlyList<Discrepancy> items)
+    {
+        Scope = scope;
+        CreatedAt = createdAt;
+        Items = items;
+    }
+
+    /// <summary>Gets the scope.</summary>
+    public ReconciliationScope Scope { get; }
+
+    /// <summary>Gets when the plan was made.</summary>
+    public DateTimeOffset CreatedAt { get; }
+
+    /// <summary>Gets the discrepancies, by tenant, kind and business key, each with its action.</summary>
+    public IReadOnlyList<Discrepancy> Items { get; }
+
+    /// <summary>Gets whether nothing is left to replay, compensate or acknowledge (held items may remain).</summary>
+    public bool IsSettled => Items.All(i => i.Action == ReconciliationAction.Hold);
+
+    /// <summary>Counts the items per action.</summary>
+    /// <param name="action">The action.</param>
+    /// <returns>The count.</returns>
+    public int Count(ReconciliationAction action) => Items.Count(i => i.Action == action);
+
+    /// <summary>Renders the plan as text, one line per item (the dry run).</summary>
+    /// <returns>The text.</returns>
+    public string Render()
+    {
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"Reconciliation plan for {Scope} ({Items.Count} item(s): ")
+            .Append(string.Join(", ", Enum.GetValues<ReconciliationAction>().Select(a => string.Create(CultureInfo.InvariantCulture, $"{Count(a)} {a.ToString().ToLowerInvariant()}"))))
+            .AppendLine(")");
+        foreach (var item in Items)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"  {item.Action.ToString().ToUpperInvariant(),-11} {item.TenantId}/{item.Kind}/{item.BusinessKey} [{item.Class}]");
+            if (item.Amount is { } amount)
+            {
+                text.Append(CultureInfo.InvariantCulture, $" {amount}");
+            }
+
+            text.Append(" - ").AppendLine(item.Reason);
+        }
+
+        return text.ToString();
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Render();
+}
+
+/// <summary>Counts of what a reconciliation found, amounts by currency and the held items.</summary>
+public sealed class ReconciliationReport
+{
+    private ReconciliationReport(ReconciliationPlan plan)
+    {
+        Plan = plan;
+        CountsByClass = plan.Items.GroupBy(i => i.Class).OrderBy(g => g.Key).ToDictionary(g => g.Key, g => g.Count());
+        AmountsByCurrency = plan.Items.Where(i => i.Amount is not null).GroupBy(i => i.Amount!.Value.Currency, StringComparer.Ordinal)
+            .OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Sum(i => i.Amount!.Value.Amount), StringComparer.Ordinal);
+        Held = [.. plan.Items.Where(i => i.Action == ReconciliationAction.Hold)];
+    }
+
+    /// <summary>Gets the plan the report describes.</summary>
+    public ReconciliationPlan Plan { get; }
+
+    /// <summary>Gets the number of discrepancies per class.</summary>
+    public IReadOnlyDictionary<DiscrepancyClass, int> CountsByClass { get; }
+
+    /// <summary>Gets the amounts at stake per currency (ISO 4217 code), summed over every discrepancy.</summary>
+    public IReadOnlyDictionary<string, decimal> AmountsByCurrency { get; }
+
+    /// <summary>Gets the items held for a person, with their reasons.</summary>
+    public IReadOnlyList<Discrepancy> Held { get; }
+
+    /// <summary>Gets whether the journal and the ERP agree in the scope.</summary>
+    public bool IsClean => Plan.Items.Count == 0;
+
+    /// <summary>Creates the report of a plan.</summary>
+    /// <param name="plan">The plan.</param>
+    /// <returns>The report.</returns>
+    public static ReconciliationReport From(ReconciliationPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        return new(plan);
+    }
+
+    /// <summary>Renders the report as Markdown.</summary>
+    /// <returns>The text.</returns>
+    public string ToMarkdown()
+    {
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"## Reconciliation: {Plan.Scope}").AppendLine();
+        if (IsClean)
+        {
+            return text.AppendLine("The journal and the ERP agree.").ToString();
+        }
+
+        text.AppendLine("| class | count |").AppendLine("|---|---:|");
+        foreach (var (c, n) in CountsByClass)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {c} | {n} |");
+        }
+
+        text.AppendLine().AppendLine("| currency | amount at stake |").AppendLine("|---|---:|");
+        foreach (var (currency, amount) in AmountsByCurrency)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {currency} | {amount} |");
+        }
+
+        if (Held.Count > 0)
+        {
+            text.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"### Held for a person ({Held.Count})").AppendLine();
+            foreach (var item in Held)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"- `{item.TenantId}/{item.Kind}/{item.BusinessKey}` [{item.Class}]: {item.Reason}");
+            }
+        }
+
+        return text.ToString();
+    }
+}
