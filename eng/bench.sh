@@ -10,7 +10,9 @@ filter=${1:-*}
 shift || true
 out="$root/artifacts/bench"
 rm -rf "$out"
-dotnet run -c Release --project benchmarks/ReleaseKit.Benchmarks -- --filter "$filter" --artifacts "$out" "$@"
+# In-process: BenchmarkDotNet runs the benchmarks in this build instead of generating and building a project per
+# job, which takes minutes on a small machine and fails when several checkouts of the repository exist side by side.
+dotnet run -c Release --project benchmarks/ReleaseKit.Benchmarks -- --filter "$filter" --artifacts "$out" --inProcess "$@"
 case " $* " in
   *" dry "*|*"--job dry"*) ;;
   *) mkdir -p benchmarks/results && cp "$out"/results/*-report-github.md benchmarks/results/ && echo "results copied to benchmarks/results/" ;;

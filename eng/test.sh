@@ -56,6 +56,18 @@ else
   echo "eng/test.sh: using the PostgreSQL server in RELEASEKIT_POSTGRES"
 fi
 
+# The HTML report test renders the page in headless Chromium (Debian package chromium); without it that test is skipped.
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "eng/test.sh: installing the Debian package chromium"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1; apt-get install -y -q chromium >/dev/null; } \
+      || echo "eng/test.sh: chromium could not be installed; the HTML report browser test will be skipped" >&2
+  else
+    echo "eng/test.sh: /usr/bin/chromium is missing; the HTML report browser test will be skipped" >&2
+  fi
+fi
+
 if ! dotnet build ReleaseKit.sln -c Release -nologo -clp:ErrorsOnly; then
   echo "eng/test.sh: the build failed" >&2
   echo "0 passed, 1 failed, 0 skipped"
