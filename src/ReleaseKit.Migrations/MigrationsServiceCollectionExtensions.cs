@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ReleaseKit.Gates;
 using ReleaseKit.Migrations;
@@ -39,8 +40,15 @@ public static class MigrationsServiceCollectionExtensions
                 dataSource,
                 new FleetRegistryOptions { InstanceExpiry = options.InstanceExpiry, VersionTableName = options.VersionTableName },
                 sp.GetRequiredService<TimeProvider>(),
-                options.Dialect);
+                options.Dialect,
+                Logger(sp));
         });
+        services.TryAddSingleton(sp => new BackfillRunner(
+            sp.GetRequiredService<DbDataSource>(),
+            null,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<FleetRegistry>().Dialect,
+            Logger(sp)));
         services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<ReleaseKitMigrationsOptions>>().Value;
@@ -50,7 +58,8 @@ public static class MigrationsServiceCollectionExtensions
                 sp.GetRequiredService<FleetRegistry>(),
                 sp.GetRequiredService<DbDataSource>(),
                 new FleetMigratorOptions { LockTimeout = options.LockTimeout, Holder = options.InstanceId },
-                sp.GetRequiredService<TimeProvider>());
+                sp.GetRequiredService<TimeProvider>(),
+                Logger(sp));
         });
         return builder;
     }
@@ -84,6 +93,8 @@ public static class MigrationsServiceCollectionExtensions
             r => r.WithTags("migrations", "rollback-safety").InStages(GateStage.Promotion));
         return builder;
     }
+
+    private static ILogger? Logger(IServiceProvider services) => services.GetService<ILoggerFactory>()?.CreateLogger("ReleaseKit.Migrations");
 
     private sealed class MigrationGatesMarker;
 }

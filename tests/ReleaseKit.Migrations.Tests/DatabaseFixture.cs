@@ -37,12 +37,14 @@ internal sealed class TestDatabase : IAsyncDisposable
         return new TestDatabase(dialect, postgres.DataSource, null, postgres);
     }
 
-    public ServiceProvider RunnerServices(string migrationsNamespace)
+    public ServiceProvider RunnerServices(string migrationsNamespace) => RunnerServices(Dialect, DataSource.ConnectionString, migrationsNamespace);
+
+    public static ServiceProvider RunnerServices(SqlDialect dialect, string connectionString, string migrationsNamespace)
     {
         var services = new ServiceCollection();
         services.AddFluentMigratorCore().ConfigureRunner(rb =>
         {
-            if (Dialect == SqlDialect.Sqlite)
+            if (dialect == SqlDialect.Sqlite)
             {
                 rb.AddSQLite();
             }
@@ -51,7 +53,7 @@ internal sealed class TestDatabase : IAsyncDisposable
                 rb.AddPostgres();
             }
 
-            rb.WithGlobalConnectionString(DataSource.ConnectionString).ScanIn(typeof(TestDatabase).Assembly).For.Migrations();
+            rb.WithGlobalConnectionString(connectionString).ScanIn(typeof(TestDatabase).Assembly).For.Migrations();
         });
         services.Configure<TypeFilterOptions>(o =>
         {

@@ -217,8 +217,9 @@ public sealed class FleetTests
         await using var db = await TestDatabase.CreateAsync(SqlDialect.Sqlite);
         var clock = Clock();
         var options = new FleetMigratorOptions { LockTimeout = TimeSpan.FromSeconds(1), LockPollInterval = TimeSpan.FromSeconds(1), SqliteLeaseDuration = TimeSpan.FromMinutes(15) };
-        var dead = new MigrationLock(db.DataSource, SqlDialect.Sqlite, options, clock);
-        _ = await dead.AcquireAsync("dead-process", Ct); // never released
+        // The dead process's clock stops when it dies, so it never renews its lease; it is never released either.
+        var dead = new MigrationLock(db.DataSource, SqlDialect.Sqlite, options, Clock());
+        _ = await dead.AcquireAsync("dead-process", Ct);
 
         var waiting = new MigrationLock(db.DataSource, SqlDialect.Sqlite, options, clock).AcquireAsync("b", Ct);
         while (!waiting.IsCompleted && clock.GetUtcNow() < new DateTimeOffset(2026, 1, 15, 9, 1, 0, TimeSpan.Zero))

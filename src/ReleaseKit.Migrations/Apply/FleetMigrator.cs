@@ -1,6 +1,8 @@
 using System.Data.Common;
 using FluentMigrator.Runner;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using ReleaseKit.Gates;
 using ReleaseKit.Migrations.Internal;
 
@@ -20,6 +22,9 @@ public sealed class FleetMigratorOptions
 
     /// <summary>The id this migrator holds the lock under (shown to the others). Default: machine name and process id.</summary>
     public string Holder { get; set; } = $"{Environment.MachineName}/{Environment.ProcessId}";
+
+    /// <summary>Retries of the batches of Backfill migrations that implement <see cref="IBatchedBackfill"/>.</summary>
+    public BackfillRunnerOptions Backfill { get; set; } = new();
 }
 
 /// <summary>
@@ -33,6 +38,8 @@ public sealed class FleetMigrator
     private readonly FleetRegistry _registry;
     private readonly MigrationLock _lock;
     private readonly FleetMigratorOptions _options;
+    private readonly BackfillRunner _backfill;
+    private readonly ILogger _logger;
 
     /// <summary>Creates the migrator.</summary>
     /// <param name="runnerServices">Services where FluentMigrator's runner is configured (<c>AddFluentMigratorCore().ConfigureRunner(...)</c>).</param>
@@ -41,7 +48,8 @@ public sealed class FleetMigrator
     /// <param name="dataSource">The database (for the migration lock).</param>
     /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
     /// <param name="timeProvider">The clock; <see langword="null"/> for the system clock.</param>
-    public FleetMigrator(IServiceProvider runnerServices, MigrationCatalog catalog, FleetRegistry registry, DbDataSource dataSource, FleetMigratorOptions? options = null, TimeProvider? timeProvider = null)
+    /// <param name="logger">The logger; <see langword="null"/> for none.</param>
+    public FleetMigrator(IServiceProvider runnerServices, MigrationCatalog catalog, FleetRegistry registry, DbDataSource dataSource, FleetMigratorOptions? options = null, TimeProvider? timeProvider = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(runnerServices);
         ArgumentNullException.ThrowIfNull(catalog);
@@ -57,7 +65,9 @@ public sealed class FleetMigrator
         _runnerServices = runnerServices;
         _catalog = catalog;
         _registry = registry;
-        _lock = new MigrationLock(dataSource, registry.Dialect, _options, timeProvider ?? TimeProvider.System);
+        _logger = logger ?? NullLogger.Instance;
+        _lock = new MigrationLock(dataSource, registry.Dialect, _options, timeProvider ?? TimeProvider.System, _logger);
+        _backfill = new BackfillRunner(dataSource, _options.Backfill, timeProvider, registry.Dialect, _logger);
     }
 
     /// <summary>Lists the pending migrations by phase, what each does and whether it may run now.</summary>
@@ -105,7 +115,18 @@ public sealed class FleetMigrator
     /// <param name="upTo">The last phase to apply.</param>
     /// <param name="cancellationToken">Cancels waiting for the lock; a migration that has started runs to its end.</param>
     /// <exception cref="TimeoutException">Another migrator held the lock for longer than the lock timeout.</exception>
-    public async Task<MigrationApplyResult> ApplyAsync(Phase upTo, CancellationToken cancellationToken = default)
+    public Task<MigrationApplyResult> ApplyAsync(Phase upTo, CancellationToken cancellationToken = default) => ApplyAsync(upTo, null, cancellationToken);
+
+    /// <summary>
+    /// Applies pending migrations like <see cref="ApplyAsync(Phase, CancellationToken)"/>; a Backfill migration that implements
+    /// <see cref="IBatchedBackfill"/> first runs its batches to the end (resuming at its checkpoint, reporting to
+    /// <paramref name="backfillProgress"/>), and is recorded as applied only after the last batch.
+    /// </summary>
+    /// <param name="upTo">The last phase to apply.</param>
+    /// <param name="backfillProgress">Receives the progress of batched backfills; <see langword="null"/> for none.</param>
+    /// <param name="cancellationToken">Cancels waiting for the lock and a backfill between batches; a migration that has started runs to its end.</param>
+    /// <exception cref="TimeoutException">Another migrator held the lock for longer than the lock timeout.</exception>
+    public async Task<MigrationApplyResult> ApplyAsync(Phase upTo, IProgress<BackfillProgress>? backfillProgress, CancellationToken cancellationToken)
     {
         if (!Enum.IsDefined(upTo))
         {
@@ -120,41 +141,84 @@ public sealed class FleetMigrator
             var applied = (await _registry.GetAppliedMigrationsAsync(cancellationToken).ConfigureAwait(false)).Select(a => a.Version).ToHashSet();
             var live = await _registry.GetLiveInstancesAsync(cancellationToken).ConfigureAwait(false);
             var done = new List<long>();
-            using var scope = _runnerServices.CreateScope();
-            var runner = scope.ServiceProvider.GetRequiredService<IMigrationRunner>();
-            foreach (var migration in _catalog.Migrations.Where(m => !applied.Contains(m.Version)))
+            var scope = _runnerServices.CreateScope();
+            try
             {
-                if (migration.Phase is not { } phase)
+                var runner = scope.ServiceProvider.GetRequiredService<IMigrationRunner>();
+                foreach (var migration in _catalog.Migrations.Where(m => !applied.Contains(m.Version)))
                 {
-                    return MigrationApplyResult.Stopped(done, migration.Version, $"Migration {migration.Version} ({migration.ClassName}) declares no phase; it is not applied.", []);
+                    if (migration.Phase is not { } phase)
+                    {
+                        return Finish(upTo, MigrationApplyResult.Stopped(done, migration.Version, $"Migration {migration.Version} ({migration.ClassName}) declares no phase; it is not applied.", []));
+                    }
+
+                    if (phase > upTo)
+                    {
+                        return Finish(upTo, MigrationApplyResult.Stopped(done, migration.Version, $"Migration {migration.Version} is a {phase}; apply stopped at phase {upTo}.", [], refused: false));
+                    }
+
+                    var decision = CompatibilityWindow.CanApply(migration, live);
+                    if (!decision.IsAllowed)
+                    {
+                        return Finish(upTo, MigrationApplyResult.Stopped(done, migration.Version, decision.Reason, decision.BlockingInstances));
+                    }
+
+                    MigrationsLog.Applying(_logger, migration.Version, migration.ClassName, phase);
+                    try
+                    {
+                        if (phase == Phase.Backfill && typeof(IBatchedBackfill).IsAssignableFrom(migration.Type))
+                        {
+                            var batched = (IBatchedBackfill)ActivatorUtilities.CreateInstance(scope.ServiceProvider, migration.Type);
+                            await _backfill.RunAsync(batched.Backfill, backfillProgress, cancellationToken).ConfigureAwait(false);
+                        }
+
+                        runner.MigrateUp(migration.Version);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        MigrationsLog.Failed(_logger, ex, migration.Version, migration.ClassName);
+                        return Finish(upTo, MigrationApplyResult.Failed(done, migration.Version, $"Migration {migration.Version} ({migration.ClassName}) failed and was rolled back where the database allows it: {ex.GetBaseException().Message}", ex));
+                    }
+
+                    MigrationsTelemetry.Applied.Add(1, new KeyValuePair<string, object?>(MigrationsTelemetryTags.Phase, phase.ToString()));
+                    MigrationsLog.Applied(_logger, migration.Version, migration.ClassName);
+                    done.Add(migration.Version);
                 }
 
-                if (phase > upTo)
-                {
-                    return MigrationApplyResult.Stopped(done, migration.Version, $"Migration {migration.Version} is a {phase}; apply stopped at phase {upTo}.", [], refused: false);
-                }
-
-                var decision = CompatibilityWindow.CanApply(migration, live);
-                if (!decision.IsAllowed)
-                {
-                    return MigrationApplyResult.Stopped(done, migration.Version, decision.Reason, decision.BlockingInstances);
-                }
-
-                try
-                {
-                    runner.MigrateUp(migration.Version);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    return MigrationApplyResult.Failed(done, migration.Version, $"Migration {migration.Version} ({migration.ClassName}) failed and was rolled back where the database allows it: {ex.GetBaseException().Message}", ex);
-                }
-
-                MigrationsTelemetry.Applied.Add(1, new KeyValuePair<string, object?>(MigrationsTelemetryTags.Phase, phase.ToString()));
-                done.Add(migration.Version);
+                return Finish(upTo, MigrationApplyResult.Completed(done));
             }
-
-            return MigrationApplyResult.Completed(done);
+            finally
+            {
+                DisposeRunner(scope);
+            }
         }
+    }
+
+    /// <summary>
+    /// Disposes the runner's scope. After a lost connection FluentMigrator's processor throws while rolling back a transaction
+    /// the server has already rolled back (the session ended); that is logged, not thrown over the apply result.
+    /// </summary>
+    private void DisposeRunner(IServiceScope scope)
+    {
+        try
+        {
+            scope.Dispose();
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or DbException or InvalidOperationException)
+        {
+            MigrationsLog.RunnerDisposeFailed(_logger, ex);
+        }
+    }
+
+    private MigrationApplyResult Finish(Phase upTo, MigrationApplyResult result)
+    {
+        if (result.IsRefused && result.Error is null && result.StoppedAt is { } at)
+        {
+            MigrationsLog.Refused(_logger, at, result.Reason);
+        }
+
+        MigrationsLog.Finished(_logger, upTo, result.Reason);
+        return result;
     }
 
     private string Summarize(MigrationDescriptor migration)

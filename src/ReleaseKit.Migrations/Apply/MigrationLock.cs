@@ -1,4 +1,6 @@
 using System.Data.Common;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using ReleaseKit.Gates;
 using ReleaseKit.Migrations.Internal;
 
@@ -7,7 +9,8 @@ namespace ReleaseKit.Migrations;
 /// <summary>
 /// One migrator at a time across the fleet. PostgreSQL: a session advisory lock, waited for with <c>lock_timeout</c>; PostgreSQL
 /// releases it when the holder's session ends, so a dead process never keeps it. SQLite: a lease row written in an exclusive
-/// transaction (busy timeout = the lock timeout); a lease of a dead process expires after <see cref="FleetMigratorOptions.SqliteLeaseDuration"/>.
+/// transaction (busy timeout = the lock timeout); a lease of a dead process expires after <see cref="FleetMigratorOptions.SqliteLeaseDuration"/>,
+/// and the live holder renews it every third of that duration until it releases it, so a long apply keeps it.
 /// </summary>
 internal sealed class MigrationLock
 {
@@ -18,19 +21,35 @@ internal sealed class MigrationLock
     private readonly SqlDialect _dialect;
     private readonly FleetMigratorOptions _options;
     private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
 
-    public MigrationLock(DbDataSource dataSource, SqlDialect dialect, FleetMigratorOptions options, TimeProvider timeProvider)
+    public MigrationLock(DbDataSource dataSource, SqlDialect dialect, FleetMigratorOptions options, TimeProvider timeProvider, ILogger? logger = null)
     {
         _dataSource = dataSource;
         _dialect = dialect;
         _options = options;
         _timeProvider = timeProvider;
+        _logger = logger ?? NullLogger.Instance;
     }
 
-    public Task<IAsyncDisposable> AcquireAsync(string holder, CancellationToken cancellationToken) =>
-        _dialect == SqlDialect.PostgreSql ? AcquirePostgresAsync(cancellationToken) : AcquireSqliteAsync(holder, cancellationToken);
+    public async Task<IAsyncDisposable> AcquireAsync(string holder, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var handle = _dialect == SqlDialect.PostgreSql
+                ? await AcquirePostgresAsync(holder, cancellationToken).ConfigureAwait(false)
+                : await AcquireSqliteAsync(holder, cancellationToken).ConfigureAwait(false);
+            MigrationsLog.LockAcquired(_logger, holder);
+            return handle;
+        }
+        catch (TimeoutException)
+        {
+            MigrationsLog.LockTimedOut(_logger, holder, _options.LockTimeout);
+            throw;
+        }
+    }
 
-    private async Task<IAsyncDisposable> AcquirePostgresAsync(CancellationToken cancellationToken)
+    private async Task<IAsyncDisposable> AcquirePostgresAsync(string holder, CancellationToken cancellationToken)
     {
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -56,6 +75,8 @@ internal sealed class MigrationLock
                 {
                     await Db.ExecuteAsync(connection, _dialect, $"SELECT pg_advisory_unlock({AdvisoryLockKey})", CancellationToken.None).ConfigureAwait(false);
                 }
+
+                MigrationsLog.LockReleased(_logger, holder);
             });
         }
         catch
@@ -69,6 +90,7 @@ internal sealed class MigrationLock
     {
         var deadline = _timeProvider.GetUtcNow() + _options.LockTimeout;
         string? lastHolder = null;
+        var waitLogged = false;
         while (true)
         {
             var now = _timeProvider.GetUtcNow();
@@ -102,7 +124,25 @@ internal sealed class MigrationLock
 
                 if (lastHolder is null)
                 {
-                    return new Releaser(() => ReleaseSqliteAsync(holder));
+                    var renewal = new CancellationTokenSource();
+                    var renewing = RenewSqliteLeaseAsync(holder, renewal.Token);
+                    return new Releaser(async () =>
+                    {
+                        using (renewal)
+                        {
+                            await renewal.CancelAsync().ConfigureAwait(false);
+                            await renewing.ConfigureAwait(false);
+                        }
+
+                        await ReleaseSqliteAsync(holder).ConfigureAwait(false);
+                        MigrationsLog.LockReleased(_logger, holder);
+                    });
+                }
+
+                if (!waitLogged)
+                {
+                    MigrationsLog.LockWaiting(_logger, lastHolder, holder, _options.LockTimeout);
+                    waitLogged = true;
                 }
             }
 
@@ -114,6 +154,55 @@ internal sealed class MigrationLock
             }
 
             await Task.Delay(_options.LockPollInterval, _timeProvider, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Renews the lease every third of its duration until cancelled; a failed renewal is logged and retried at the next tick.</summary>
+    private async Task RenewSqliteLeaseAsync(string holder, CancellationToken cancellationToken)
+    {
+        var interval = _options.SqliteLeaseDuration / 3;
+        while (true)
+        {
+            try
+            {
+                await Task.Delay(interval, _timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            try
+            {
+                var expires = _timeProvider.GetUtcNow() + _options.SqliteLeaseDuration;
+                var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                await using (connection.ConfigureAwait(false))
+                {
+                    var renewed = await Db.ExecuteAsync(
+                        connection,
+                        _dialect,
+                        $"UPDATE {SqliteLockTable} SET expires_at_ms = @p1 WHERE id = 1 AND holder = @p2",
+                        cancellationToken,
+                        expires.ToUnixTimeMilliseconds(),
+                        holder).ConfigureAwait(false);
+                    if (renewed == 1)
+                    {
+                        MigrationsLog.LeaseRenewed(_logger, holder, expires);
+                    }
+                    else
+                    {
+                        MigrationsLog.LeaseRenewalFailed(_logger, holder, "the lease is no longer this holder's (it expired and another migrator took it, or it was deleted by hand)");
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (DbException ex)
+            {
+                MigrationsLog.LeaseRenewalFailed(_logger, holder, ex.Message);
+            }
         }
     }
 

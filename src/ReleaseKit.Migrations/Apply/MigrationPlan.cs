@@ -65,7 +65,7 @@ public sealed class MigrationPlanStep
     public override string ToString() => $"{Version} {Phase?.ToString() ?? "(no phase)"} {MigrationClass}: {Summary} -> {(MayRunNow ? "may run now" : "blocked")}: {Reason}";
 }
 
-/// <summary>The outcome of <see cref="FleetMigrator.ApplyAsync"/>.</summary>
+/// <summary>The outcome of <see cref="FleetMigrator.ApplyAsync(Phase, CancellationToken)"/>.</summary>
 public sealed class MigrationApplyResult
 {
     private MigrationApplyResult(IReadOnlyList<long> applied, long? stoppedAt, string reason, IReadOnlyList<string> blockingInstances, bool refused, Exception? error)

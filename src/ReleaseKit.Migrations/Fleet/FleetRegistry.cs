@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using ReleaseKit.Gates;
 using ReleaseKit.Migrations.Internal;
 
@@ -29,6 +31,7 @@ public sealed class FleetRegistry
     private readonly DbDataSource _dataSource;
     private readonly FleetRegistryOptions _options;
     private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, IReadOnlySet<long>> _setsByDigest = new(StringComparer.Ordinal);
     private Task? _schemaReady;
 
@@ -37,7 +40,8 @@ public sealed class FleetRegistry
     /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
     /// <param name="timeProvider">The clock; <see langword="null"/> for the system clock.</param>
     /// <param name="dialect">The SQL dialect; <see langword="null"/> to detect it from the data source.</param>
-    public FleetRegistry(DbDataSource dataSource, FleetRegistryOptions? options = null, TimeProvider? timeProvider = null, SqlDialect? dialect = null)
+    /// <param name="logger">The logger; <see langword="null"/> for none.</param>
+    public FleetRegistry(DbDataSource dataSource, FleetRegistryOptions? options = null, TimeProvider? timeProvider = null, SqlDialect? dialect = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         _options = options ?? new FleetRegistryOptions();
@@ -49,6 +53,7 @@ public sealed class FleetRegistry
         ArgumentException.ThrowIfNullOrWhiteSpace(_options.VersionTableName, nameof(options));
         _dataSource = dataSource;
         _timeProvider = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
         Dialect = dialect ?? Db.Detect(dataSource);
     }
 
@@ -88,6 +93,62 @@ public sealed class FleetRegistry
                 host,
                 now).ConfigureAwait(false);
         }
+
+        MigrationsLog.Heartbeat(_logger, instanceId, build.Version);
+    }
+
+    /// <summary>
+    /// Heartbeats an instance now and then every <paramref name="interval"/> on the registry's <see cref="TimeProvider"/> until
+    /// <paramref name="cancellationToken"/> is cancelled, for apps without a host (ReleaseKit.Hosting wraps it in a hosted
+    /// service). A failed heartbeat is logged and the loop goes on; keep <paramref name="interval"/> well under a third of
+    /// <see cref="FleetRegistryOptions.InstanceExpiry"/>. On cancellation the instance is removed when
+    /// <paramref name="removeOnStop"/> is set, and the task completes without throwing.
+    /// </summary>
+    /// <param name="instanceId">The instance id, unique across the fleet.</param>
+    /// <param name="build">The build it runs.</param>
+    /// <param name="host">The host it runs on.</param>
+    /// <param name="interval">The time between heartbeats; positive and less than the instance expiry.</param>
+    /// <param name="removeOnStop">Whether to remove the instance from the registry when the loop stops.</param>
+    /// <param name="cancellationToken">Stops the loop.</param>
+    public async Task RunHeartbeatAsync(string instanceId, BuildSnapshot build, string host, TimeSpan interval, bool removeOnStop, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(instanceId);
+        ArgumentNullException.ThrowIfNull(build);
+        ArgumentException.ThrowIfNullOrWhiteSpace(host);
+        if (interval <= TimeSpan.Zero || interval >= _options.InstanceExpiry)
+        {
+            throw new ArgumentOutOfRangeException(nameof(interval), interval, $"The heartbeat interval must be positive and less than FleetRegistryOptions.InstanceExpiry ({_options.InstanceExpiry}).");
+        }
+
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await HeartbeatAsync(instanceId, build, host, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex) when (ex is DbException or TimeoutException or InvalidOperationException)
+            {
+                MigrationsLog.HeartbeatFailed(_logger, ex, instanceId, interval);
+            }
+
+            try
+            {
+                await Task.Delay(interval, _timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+        }
+
+        if (removeOnStop)
+        {
+            await RemoveAsync(instanceId, CancellationToken.None).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Removes an instance (on graceful shutdown), so it stops counting before it expires.</summary>
@@ -102,6 +163,8 @@ public sealed class FleetRegistry
         {
             await Db.ExecuteAsync(connection, Dialect, $"DELETE FROM {InstancesTable} WHERE instance_id = {P(1)}", cancellationToken, instanceId).ConfigureAwait(false);
         }
+
+        MigrationsLog.InstanceRemoved(_logger, instanceId);
     }
 
     /// <summary>The instances seen within <see cref="FleetRegistryOptions.InstanceExpiry"/>.</summary>

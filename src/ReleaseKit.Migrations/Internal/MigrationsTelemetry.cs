@@ -16,10 +16,15 @@ internal static class MigrationsTelemetry
 
     public static readonly Counter<long> Applied = Meter.CreateCounter<long>(
         "releasekit.migrations.applied", unit: "{migration}", description: "Migrations applied by the fleet migrator, by phase.");
+
+    public static readonly Counter<long> BackfillRows = Meter.CreateCounter<long>(
+        "releasekit.migrations.backfill.rows", unit: "{row}", description: "Rows changed by committed backfill batches, by backfill.");
 }
 
 /// <summary>Tag names of the package's telemetry.</summary>
 internal static class MigrationsTelemetryTags
 {
     public const string Phase = "releasekit.migration.phase";
+
+    public const string Backfill = "releasekit.migration.backfill";
 }

@@ -1,0 +1,416 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
+using FluentMigrator.Runner;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using ReleaseKit.Gates;
+using ReleaseKit.Migrations.Internal;
+
+namespace ReleaseKit.Migrations;
+
+/// <summary>Options of the <see cref="RollbackRehearsal"/>.</summary>
+public sealed class RollbackRehearsalOptions
+{
+    /// <summary>
+    /// The connection string of the original database; <see langword="null"/> to take the data source's. Set it when the data
+    /// source hides the password (Npgsql does unless <c>Persist Security Info=true</c>).
+    /// </summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>PostgreSQL: the database the copy is created from and dropped from. Default <c>postgres</c>.</summary>
+    public string MaintenanceDatabase { get; set; } = "postgres";
+
+    /// <summary>Keep the copy after the rehearsal (for inspection). Default <see langword="false"/>: it is dropped.</summary>
+    public bool KeepCopy { get; set; }
+
+    /// <summary>FluentMigrator's version table. Default <c>VersionInfo</c>.</summary>
+    public string VersionTableName { get; set; } = "VersionInfo";
+}
+
+/// <summary>What the rehearsal found for one pending migration.</summary>
+public enum RehearsalOutcome
+{
+    /// <summary>Up, Down and Up again succeeded and Down kept every table, column and row that existed before Up.</summary>
+    Passed = 0,
+
+    /// <summary>Up failed; the rehearsal stopped.</summary>
+    UpFailed = 1,
+
+    /// <summary>Down failed; the rehearsal stopped.</summary>
+    DownFailed = 2,
+
+    /// <summary>Up then Down lost a table, a column or rows that existed before Up.</summary>
+    DataLost = 3,
+
+    /// <summary>Up after Down failed; the rehearsal stopped.</summary>
+    ReapplyFailed = 4,
+
+    /// <summary>Not rehearsed because an earlier migration stopped the rehearsal.</summary>
+    NotRehearsed = 5,
+}
+
+/// <summary>The rehearsal of one pending migration.</summary>
+/// <param name="Version">The migration version.</param>
+/// <param name="MigrationClass">The migration class.</param>
+/// <param name="Phase">The declared phase, if any.</param>
+/// <param name="Outcome">What the rehearsal found.</param>
+/// <param name="Detail">The error or the lost tables, columns and rows; empty when it passed.</param>
+public sealed record RehearsalStep(long Version, string MigrationClass, Phase? Phase, RehearsalOutcome Outcome, string Detail)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"{Version} {MigrationClass}: {Outcome}{(Detail.Length == 0 ? string.Empty : ": " + Detail)}";
+}
+
+/// <summary>The outcome of a rollback rehearsal.</summary>
+public sealed class RehearsalReport
+{
+    internal RehearsalReport(string copy, long startVersion, IReadOnlyList<RehearsalStep> steps)
+    {
+        Copy = copy;
+        StartVersion = startVersion;
+        Steps = steps;
+    }
+
+    /// <summary>The copy the rehearsal ran on (a file path or a database name).</summary>
+    public string Copy { get; }
+
+    /// <summary>The highest applied version when the rehearsal started (0 for none).</summary>
+    public long StartVersion { get; }
+
+    /// <summary>One step per pending migration, in version order.</summary>
+    public IReadOnlyList<RehearsalStep> Steps { get; }
+
+    /// <summary>The steps that did not pass.</summary>
+    public IEnumerable<RehearsalStep> Problems => Steps.Where(s => s.Outcome != RehearsalOutcome.Passed);
+
+    /// <summary>Whether every pending migration passed.</summary>
+    public bool IsClean => Steps.All(s => s.Outcome == RehearsalOutcome.Passed);
+
+    /// <inheritdoc />
+    public override string ToString()
+    {
+        var text = new StringBuilder()
+            .Append(CultureInfo.InvariantCulture, $"{Steps.Count} pending migration(s) rehearsed from version {StartVersion}: ")
+            .Append(IsClean ? "all passed" : $"{Problems.Count()} problem(s)");
+        foreach (var step in Steps)
+        {
+            text.AppendLine().Append("  ").Append(step);
+        }
+
+        return text.ToString();
+    }
+}
+
+/// <summary>
+/// Rehearses a release's rollback on a COPY of the database: for each pending migration in version order, apply it, roll back
+/// to the version before it, compare, and apply it again. The copy is a SQLite <c>VACUUM INTO</c> file (consistent even while
+/// the app writes) or a PostgreSQL <c>CREATE DATABASE ... TEMPLATE</c> (which needs no other session on the original); the
+/// original is only read. A Down that fails, or that leaves fewer tables, columns or rows than existed before its Up (in tables
+/// other than FluentMigrator's and ReleaseKit's own), is reported. Data values are not compared: a Contract's Down restores the
+/// shape, not the dropped data.
+/// </summary>
+public sealed class RollbackRehearsal
+{
+    private readonly DbDataSource _dataSource;
+    private readonly MigrationCatalog _catalog;
+    private readonly Func<string, IServiceProvider> _runnerServicesFor;
+    private readonly RollbackRehearsalOptions _options;
+    private readonly SqlDialect _dialect;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates the rehearsal.</summary>
+    /// <param name="dataSource">The original database (only read).</param>
+    /// <param name="catalog">The migrations of the build being released.</param>
+    /// <param name="runnerServicesFor">
+    /// Given the copy's connection string, returns services with FluentMigrator's runner configured on it
+    /// (<c>AddFluentMigratorCore().ConfigureRunner(rb =&gt; rb.AddPostgres().WithGlobalConnectionString(cs)...)</c>); disposed after.
+    /// </param>
+    /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
+    /// <param name="dialect">The SQL dialect; <see langword="null"/> to detect it from the data source.</param>
+    /// <param name="logger">The logger; <see langword="null"/> for none.</param>
+    public RollbackRehearsal(DbDataSource dataSource, MigrationCatalog catalog, Func<string, IServiceProvider> runnerServicesFor, RollbackRehearsalOptions? options = null, SqlDialect? dialect = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(runnerServicesFor);
+        _options = options ?? new RollbackRehearsalOptions();
+        ArgumentException.ThrowIfNullOrWhiteSpace(_options.MaintenanceDatabase, nameof(options));
+        ArgumentException.ThrowIfNullOrWhiteSpace(_options.VersionTableName, nameof(options));
+        _dataSource = dataSource;
+        _catalog = catalog;
+        _runnerServicesFor = runnerServicesFor;
+        _dialect = dialect ?? Db.Detect(dataSource);
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>Copies the database, rehearses every pending migration on the copy, and drops the copy (unless kept).</summary>
+    /// <param name="cancellationToken">Cancels between migrations.</param>
+    /// <exception cref="InvalidOperationException">The copy cannot be made (in-memory SQLite; PostgreSQL sessions on the original).</exception>
+    public async Task<RehearsalReport> RehearseAsync(CancellationToken cancellationToken = default)
+    {
+        using var activity = MigrationsTelemetry.ActivitySource.StartActivity("releasekit.migrations.rehearse");
+        var factory = ProviderFactory();
+        var original = _options.ConnectionString ?? _dataSource.ConnectionString;
+        var copy = _dialect == SqlDialect.Sqlite
+            ? await CopySqliteAsync(original, cancellationToken).ConfigureAwait(false)
+            : await CopyPostgresAsync(factory, original, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var steps = new List<RehearsalStep>();
+            long start;
+            var copySource = factory.CreateDataSource(copy.ConnectionString);
+            await using (copySource.ConfigureAwait(false))
+            {
+                var registry = new FleetRegistry(copySource, new FleetRegistryOptions { VersionTableName = _options.VersionTableName }, dialect: _dialect);
+                var applied = (await registry.GetAppliedMigrationsAsync(cancellationToken).ConfigureAwait(false)).Select(a => a.Version).ToHashSet();
+                start = applied.Count == 0 ? 0 : applied.Max();
+                var services = _runnerServicesFor(copy.ConnectionString);
+                try
+                {
+                    using var scope = services.CreateScope();
+                    var runner = scope.ServiceProvider.GetRequiredService<IMigrationRunner>();
+                    var current = start;
+                    var stopped = false;
+                    foreach (var migration in _catalog.Migrations.Where(m => !applied.Contains(m.Version)))
+                    {
+                        if (stopped)
+                        {
+                            steps.Add(new RehearsalStep(migration.Version, migration.ClassName, migration.Phase, RehearsalOutcome.NotRehearsed, "An earlier migration stopped the rehearsal."));
+                            continue;
+                        }
+
+                        cancellationToken.ThrowIfCancellationRequested();
+                        var step = await RehearseOneAsync(runner, copySource, migration, current, cancellationToken).ConfigureAwait(false);
+                        steps.Add(step);
+                        if (step.Outcome != RehearsalOutcome.Passed)
+                        {
+                            MigrationsLog.RehearsalProblem(_logger, step.Version, step.MigrationClass, step.Outcome, step.Detail);
+                        }
+
+                        stopped = step.Outcome is RehearsalOutcome.UpFailed or RehearsalOutcome.DownFailed or RehearsalOutcome.ReapplyFailed;
+                        current = migration.Version;
+                    }
+                }
+                finally
+                {
+                    switch (services)
+                    {
+                        case IAsyncDisposable asyncDisposable:
+                            await asyncDisposable.DisposeAsync().ConfigureAwait(false);
+                            break;
+                        case IDisposable disposable:
+                            disposable.Dispose();
+                            break;
+                    }
+                }
+            }
+
+            var report = new RehearsalReport(copy.Name, start, steps);
+            MigrationsLog.RehearsalDone(_logger, copy.Name, report.IsClean ? "all passed" : $"{report.Problems.Count()} problem(s)");
+            return report;
+        }
+        finally
+        {
+            if (!_options.KeepCopy)
+            {
+                await copy.Drop().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<RehearsalStep> RehearseOneAsync(IMigrationRunner runner, DbDataSource copy, MigrationDescriptor migration, long previous, CancellationToken cancellationToken)
+    {
+        RehearsalStep Step(RehearsalOutcome outcome, string detail) => new(migration.Version, migration.ClassName, migration.Phase, outcome, detail);
+
+        var before = await SnapshotAsync(copy, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            runner.MigrateUp(migration.Version);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return Step(RehearsalOutcome.UpFailed, ex.GetBaseException().Message);
+        }
+
+        try
+        {
+            runner.MigrateDown(previous);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return Step(RehearsalOutcome.DownFailed, $"rolling back to {previous}: {ex.GetBaseException().Message}");
+        }
+
+        var after = await SnapshotAsync(copy, cancellationToken).ConfigureAwait(false);
+        var lost = new List<string>();
+        foreach (var (table, shape) in before)
+        {
+            if (!after.TryGetValue(table, out var now))
+            {
+                lost.Add($"table {table} ({shape.Rows} rows) is gone");
+                continue;
+            }
+
+            lost.AddRange(shape.Columns.Where(c => !now.Columns.Contains(c)).Select(c => $"column {table}.{c} is gone"));
+            if (now.Rows < shape.Rows)
+            {
+                lost.Add($"table {table} has {now.Rows} rows, {shape.Rows} before");
+            }
+        }
+
+        try
+        {
+            runner.MigrateUp(migration.Version);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return Step(RehearsalOutcome.ReapplyFailed, ex.GetBaseException().Message);
+        }
+
+        return lost.Count == 0
+            ? Step(RehearsalOutcome.Passed, string.Empty)
+            : Step(RehearsalOutcome.DataLost, $"after Up and Down: {string.Join("; ", lost)}");
+    }
+
+    private async Task<Dictionary<string, TableShape>> SnapshotAsync(DbDataSource source, CancellationToken cancellationToken)
+    {
+        var columns = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        var connection = await source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var sql = _dialect == SqlDialect.Sqlite
+                ? "SELECT m.name, c.name FROM sqlite_master m JOIN pragma_table_info(m.name) c WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'"
+                : "SELECT c.table_schema || '.' || c.table_name, c.column_name FROM information_schema.columns c JOIN information_schema.tables t "
+                  + "ON t.table_schema = c.table_schema AND t.table_name = c.table_name WHERE t.table_type = 'BASE TABLE' AND c.table_schema NOT IN ('pg_catalog', 'information_schema')";
+            var command = Db.Command(connection, _dialect, sql);
+            await using (command.ConfigureAwait(false))
+            {
+                var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        var table = reader.GetString(0);
+                        var bare = table.Contains('.', StringComparison.Ordinal) ? table[(table.IndexOf('.', StringComparison.Ordinal) + 1)..] : table;
+                        if (string.Equals(bare, _options.VersionTableName, StringComparison.Ordinal) || bare.StartsWith("releasekit_", StringComparison.Ordinal))
+                        {
+                            continue;
+                        }
+
+                        if (!columns.TryGetValue(table, out var set))
+                        {
+                            columns[table] = set = new HashSet<string>(StringComparer.Ordinal);
+                        }
+
+                        set.Add(reader.GetString(1));
+                    }
+                }
+            }
+
+            var result = new Dictionary<string, TableShape>(StringComparer.Ordinal);
+            foreach (var (table, set) in columns)
+            {
+                var quoted = string.Join('.', table.Split('.').Select(p => $"\"{p.Replace("\"", "\"\"", StringComparison.Ordinal)}\""));
+                var rows = Convert.ToInt64(await Db.ScalarAsync(connection, _dialect, $"SELECT COUNT(*) FROM {quoted}", cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+                result[table] = new TableShape(set, rows);
+            }
+
+            return result;
+        }
+    }
+
+    private DbProviderFactory ProviderFactory()
+    {
+        using var connection = _dataSource.CreateConnection();
+        return DbProviderFactories.GetFactory(connection)
+            ?? throw new InvalidOperationException($"The data source's connection type {connection.GetType().FullName} exposes no DbProviderFactory; the rehearsal cannot open its copy.");
+    }
+
+    private async Task<DatabaseCopy> CopySqliteAsync(string original, CancellationToken cancellationToken)
+    {
+        var builder = new DbConnectionStringBuilder { ConnectionString = original };
+        var key = new[] { "Data Source", "DataSource", "Filename" }.FirstOrDefault(builder.ContainsKey)
+            ?? throw new InvalidOperationException("The SQLite connection string names no file (Data Source); the rehearsal needs a file database to copy.");
+        var path = Convert.ToString(builder[key], CultureInfo.InvariantCulture) ?? string.Empty;
+        if (path.Length == 0 || path.Equals(":memory:", StringComparison.OrdinalIgnoreCase) || path.StartsWith("file::memory:", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException($"The SQLite database '{path}' is in memory; the rehearsal needs a file database to copy.");
+        }
+
+        var copyPath = Path.Combine(Path.GetTempPath(), $"{Path.GetFileNameWithoutExtension(path)}.rehearsal-{Guid.NewGuid():N}.db");
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            // VACUUM INTO writes a consistent copy of the database as of one read transaction, even while others write.
+            await Db.ExecuteAsync(connection, _dialect, "VACUUM INTO @p1", cancellationToken, copyPath).ConfigureAwait(false);
+        }
+
+        builder[key] = copyPath;
+        return new DatabaseCopy(copyPath, builder.ConnectionString, () =>
+        {
+            foreach (var file in (string[])[copyPath, copyPath + "-wal", copyPath + "-shm", copyPath + "-journal"])
+            {
+                try
+                {
+                    File.Delete(file);
+                }
+                catch (IOException)
+                {
+                    // A file still open (a pooled connection of the runner) is left in the temp folder.
+                }
+            }
+
+            return Task.CompletedTask;
+        });
+    }
+
+    private async Task<DatabaseCopy> CopyPostgresAsync(DbProviderFactory factory, string original, CancellationToken cancellationToken)
+    {
+        var builder = factory.CreateConnectionStringBuilder() ?? new DbConnectionStringBuilder();
+        builder.ConnectionString = original;
+        var database = Convert.ToString(builder["Database"], CultureInfo.InvariantCulture);
+        if (string.IsNullOrWhiteSpace(database))
+        {
+            throw new InvalidOperationException("The PostgreSQL connection string names no Database; the rehearsal needs it to copy the database.");
+        }
+
+        var copyName = $"rk_rehearsal_{Guid.NewGuid():N}";
+        builder["Database"] = _options.MaintenanceDatabase;
+        var admin = builder.ConnectionString;
+        builder["Database"] = copyName;
+        var copyConnectionString = builder.ConnectionString;
+
+        async Task AdminAsync(string sql, CancellationToken ct)
+        {
+            var connection = factory.CreateConnection() ?? throw new InvalidOperationException("The provider factory creates no connection.");
+            await using (connection.ConfigureAwait(false))
+            {
+                connection.ConnectionString = admin;
+                await connection.OpenAsync(ct).ConfigureAwait(false);
+                await Db.ExecuteAsync(connection, _dialect, sql, ct).ConfigureAwait(false);
+            }
+        }
+
+        try
+        {
+            await AdminAsync($"CREATE DATABASE {QuoteIdentifier(copyName)} TEMPLATE {QuoteIdentifier(database)}", cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbException ex) when (ex.SqlState == "55006")
+        {
+            throw new InvalidOperationException(
+                $"Cannot copy PostgreSQL database {database} for the rollback rehearsal: CREATE DATABASE ... TEMPLATE needs no other session on it ({ex.Message}). "
+                + $"Close the app's pooled connections (NpgsqlDataSource.Clear()), or rehearse against a restored backup or replica; see SELECT pid, application_name FROM pg_stat_activity WHERE datname = '{database}'.",
+                ex);
+        }
+
+        return new DatabaseCopy(copyName, copyConnectionString, () => AdminAsync($"DROP DATABASE IF EXISTS {QuoteIdentifier(copyName)} WITH (FORCE)", CancellationToken.None));
+    }
+
+    private static string QuoteIdentifier(string name) => $"\"{name.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
+
+    private sealed record TableShape(HashSet<string> Columns, long Rows);
+
+    private sealed record DatabaseCopy(string Name, string ConnectionString, Func<Task> Drop);
+}
