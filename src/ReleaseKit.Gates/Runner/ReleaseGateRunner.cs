@@ -91,8 +91,11 @@ internal sealed partial class ReleaseGateRunner : IReleaseGateRunner
                 steadySince = null;
             }
 
+            // Rounds run on a fixed cadence from the start (round k at start + (k-1) x interval), so a slow round
+            // does not push every later round back.
             var now = _timeProvider.GetUtcNow();
-            if (now + sampling.Interval > deadline)
+            var nextRound = startedAt + (sampling.Interval * rounds.Count);
+            if (nextRound > deadline)
             {
                 Verdict verdict;
                 string summary;
@@ -110,7 +113,11 @@ internal sealed partial class ReleaseGateRunner : IReleaseGateRunner
                 return new GateReport(request.Manifest, request.EnvironmentName, stages, rounds, startedAt, now, verdict, summary, sampled: true);
             }
 
-            await Task.Delay(sampling.Interval, _timeProvider, cancellationToken).ConfigureAwait(false);
+            var wait = nextRound - now;
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, _timeProvider, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 
