@@ -12,9 +12,13 @@ public enum SqlDialect
     PostgreSql = 1,
 }
 
-/// <summary>Tells the dialect of a <see cref="DbDataSource"/> from its type names, without referencing any driver.</summary>
-internal static class SqlDialects
+/// <summary>Helpers for <see cref="SqlDialect"/>, shared by every ReleaseKit database store.</summary>
+public static class SqlDialects
 {
+    /// <summary>Tells the dialect of a <see cref="DbDataSource"/> from its connection and data source type names, without referencing any driver.</summary>
+    /// <param name="dataSource">The data source.</param>
+    /// <returns>The dialect.</returns>
+    /// <exception cref="ArgumentException">The types name neither SQLite nor PostgreSQL; pass the dialect explicitly.</exception>
     public static SqlDialect Detect(DbDataSource dataSource)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
@@ -43,7 +47,7 @@ internal static class SqlDialects
             nameof(dataSource));
     }
 
-    public static void ThrowIfUndefined(SqlDialect dialect, string parameterName)
+    internal static void ThrowIfUndefined(SqlDialect dialect, string parameterName)
     {
         if (!Enum.IsDefined(dialect))
         {

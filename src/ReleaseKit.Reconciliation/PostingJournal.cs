@@ -43,7 +43,7 @@ public sealed class PostingJournal
 
         _dataSource = dataSource;
         _time = timeProvider ?? TimeProvider.System;
-        Dialect = dialect ?? DetectDialect(dataSource);
+        Dialect = dialect ?? SqlDialects.Detect(dataSource);
     }
 
     /// <summary>Gets the SQL dialect.</summary>
@@ -738,33 +738,6 @@ public sealed class PostingJournal
             command.CommandText = sql;
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
-    }
-
-    private static SqlDialect DetectDialect(DbDataSource dataSource)
-    {
-        string connectionType;
-        using (var connection = dataSource.CreateConnection())
-        {
-            connectionType = connection.GetType().FullName ?? connection.GetType().Name;
-        }
-
-        var sourceType = dataSource.GetType().FullName ?? dataSource.GetType().Name;
-        foreach (var name in (ReadOnlySpan<string>)[connectionType, sourceType])
-        {
-            if (name.Contains("Npgsql", StringComparison.OrdinalIgnoreCase) || name.Contains("Postgre", StringComparison.OrdinalIgnoreCase))
-            {
-                return SqlDialect.PostgreSql;
-            }
-
-            if (name.Contains("Sqlite", StringComparison.OrdinalIgnoreCase))
-            {
-                return SqlDialect.Sqlite;
-            }
-        }
-
-        throw new ArgumentException(
-            $"Cannot tell the SQL dialect of a data source of type {sourceType} (connection type {connectionType}); pass SqlDialect.Sqlite or SqlDialect.PostgreSql explicitly.",
-            nameof(dataSource));
     }
 
     // PostgreSQL (Npgsql) takes positional $1 placeholders with unnamed parameters; SQLite takes named @p1 ones.

@@ -7,32 +7,7 @@ namespace ReleaseKit.Migrations.Internal;
 /// <summary>Parameterised SQL for both dialects: PostgreSQL (Npgsql) takes positional $1, SQLite named @p1.</summary>
 internal static class Db
 {
-    public static SqlDialect Detect(DbDataSource dataSource)
-    {
-        string connectionType;
-        using (var connection = dataSource.CreateConnection())
-        {
-            connectionType = connection.GetType().FullName ?? connection.GetType().Name;
-        }
-
-        var sourceType = dataSource.GetType().FullName ?? dataSource.GetType().Name;
-        foreach (var name in (ReadOnlySpan<string>)[connectionType, sourceType])
-        {
-            if (name.Contains("Npgsql", StringComparison.OrdinalIgnoreCase) || name.Contains("Postgre", StringComparison.OrdinalIgnoreCase))
-            {
-                return SqlDialect.PostgreSql;
-            }
-
-            if (name.Contains("Sqlite", StringComparison.OrdinalIgnoreCase))
-            {
-                return SqlDialect.Sqlite;
-            }
-        }
-
-        throw new ArgumentException(
-            $"Cannot tell the SQL dialect of a data source of type {sourceType} (connection type {connectionType}); pass SqlDialect.Sqlite or SqlDialect.PostgreSql explicitly.",
-            nameof(dataSource));
-    }
+    public static SqlDialect Detect(DbDataSource dataSource) => SqlDialects.Detect(dataSource);
 
     /// <summary>A typed NULL of a BIGINT column (PostgreSQL refuses an untyped text NULL there).</summary>
     public static readonly object NullInt64 = new();
