@@ -1,3 +1,4 @@
+using System.Data;
 using System.Data.Common;
 
 namespace ReleaseKit.Gates;
@@ -45,6 +46,36 @@ public static class SqlDialects
         throw new ArgumentException(
             $"Cannot tell the SQL dialect of a data source of type {sourceType} (connection type {connectionType}); pass SqlDialect.Sqlite or SqlDialect.PostgreSql explicitly.",
             nameof(dataSource));
+    }
+
+    /// <summary>
+    /// The placeholder for the parameter at <paramref name="position"/> (from 1): <c>$1</c> on PostgreSQL (Npgsql's
+    /// positional parameters), <c>@p1</c> on SQLite. Pair it with <see cref="AddParameter"/>.
+    /// </summary>
+    /// <param name="dialect">The dialect.</param>
+    /// <param name="position">The parameter's position, from 1.</param>
+    /// <returns>The placeholder to write in the SQL text.</returns>
+    public static string Placeholder(this SqlDialect dialect, int position) =>
+        dialect == SqlDialect.PostgreSql ? $"${position}" : $"@p{position}";
+
+    /// <summary>Adds the parameter for <see cref="Placeholder"/> at <paramref name="position"/>: unnamed on PostgreSQL, <c>@p{position}</c> on SQLite; <see langword="null"/> becomes <see cref="DBNull"/>.</summary>
+    /// <param name="command">The command.</param>
+    /// <param name="dialect">The dialect.</param>
+    /// <param name="position">The parameter's position, from 1; add parameters in position order.</param>
+    /// <param name="value">The value.</param>
+    /// <param name="type">The parameter's type.</param>
+    public static void AddParameter(this DbCommand command, SqlDialect dialect, int position, object? value, DbType type = DbType.String)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var parameter = command.CreateParameter();
+        if (dialect == SqlDialect.Sqlite)
+        {
+            parameter.ParameterName = $"@p{position}";
+        }
+
+        parameter.DbType = type;
+        parameter.Value = value ?? DBNull.Value;
+        command.Parameters.Add(parameter);
     }
 
     internal static void ThrowIfUndefined(SqlDialect dialect, string parameterName)

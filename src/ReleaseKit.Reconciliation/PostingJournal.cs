@@ -740,21 +740,10 @@ public sealed class PostingJournal
         }
     }
 
-    // PostgreSQL (Npgsql) takes positional $1 placeholders with unnamed parameters; SQLite takes named @p1 ones.
-    private string P(int position) => Dialect == SqlDialect.PostgreSql ? $"${position}" : $"@p{position}";
+    private string P(int position) => Dialect.Placeholder(position);
 
-    private void AddParameter(DbCommand command, int position, object? value, DbType type = DbType.String)
-    {
-        var parameter = command.CreateParameter();
-        if (Dialect == SqlDialect.Sqlite)
-        {
-            parameter.ParameterName = $"@p{position}";
-        }
-
-        parameter.DbType = type;
-        parameter.Value = value ?? DBNull.Value;
-        command.Parameters.Add(parameter);
-    }
+    private void AddParameter(DbCommand command, int position, object? value, DbType type = DbType.String) =>
+        command.AddParameter(Dialect, position, value, type);
 }
 
 /// <summary>A journal row as read: an entry, or the problem that makes it unusable.</summary>

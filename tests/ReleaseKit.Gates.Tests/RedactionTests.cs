@@ -78,13 +78,22 @@ public sealed class RedactionTests
     {
         const string value = "Needs 2 approvers who are not the author; has 1. Artifact " + ReportSamples.Digest;
         Assert.Same(value, SecretRedactor.Redact(value));
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 100; i++)
+
+        // Tiered JIT can allocate once while it recompiles the method mid-loop; an allocation in Redact itself shows up
+        // in every trial, so the fewest bytes over several trials is the method's own cost.
+        var fewest = long.MaxValue;
+        for (var trial = 0; trial < 5; trial++)
         {
-            SecretRedactor.Redact(value);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 100; i++)
+            {
+                SecretRedactor.Redact(value);
+            }
+
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, fewest);
     }
 
     [Fact]

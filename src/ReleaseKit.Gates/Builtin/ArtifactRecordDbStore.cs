@@ -167,20 +167,8 @@ internal sealed class ArtifactRecordDbStore : IArtifactRecordStore
         }
     }
 
-    // PostgreSQL (Npgsql) takes positional $1 placeholders with unnamed parameters, whatever its SQL-rewriting setting;
-    // SQLite takes named @p1 ones.
-    private string P(int position) => Dialect == SqlDialect.PostgreSql ? $"${position}" : $"@p{position}";
+    private string P(int position) => Dialect.Placeholder(position);
 
-    private void AddParameter(DbCommand command, int position, object? value, DbType type = DbType.String)
-    {
-        var parameter = command.CreateParameter();
-        if (Dialect == SqlDialect.Sqlite)
-        {
-            parameter.ParameterName = $"@p{position}";
-        }
-
-        parameter.DbType = type;
-        parameter.Value = value ?? DBNull.Value;
-        command.Parameters.Add(parameter);
-    }
+    private void AddParameter(DbCommand command, int position, object? value, DbType type = DbType.String) =>
+        command.AddParameter(Dialect, position, value, type);
 }

@@ -12,7 +12,7 @@ internal static class Db
     /// <summary>A typed NULL of a BIGINT column (PostgreSQL refuses an untyped text NULL there).</summary>
     public static readonly object NullInt64 = new();
 
-    public static string P(SqlDialect dialect, int position) => dialect == SqlDialect.PostgreSql ? $"${position}" : $"@p{position}";
+    public static string P(SqlDialect dialect, int position) => dialect.Placeholder(position);
 
     public static DbCommand Command(DbConnection connection, SqlDialect dialect, string sql, params object?[] values)
     {
@@ -20,29 +20,15 @@ internal static class Db
         command.CommandText = sql;
         for (var i = 0; i < values.Length; i++)
         {
-            var parameter = command.CreateParameter();
-            if (dialect == SqlDialect.Sqlite)
-            {
-                parameter.ParameterName = $"@p{i + 1}";
-            }
-
             var value = values[i];
-            if (ReferenceEquals(value, NullInt64))
+            var type = value switch
             {
-                parameter.DbType = DbType.Int64;
-                parameter.Value = DBNull.Value;
-                command.Parameters.Add(parameter);
-                continue;
-            }
-
-            parameter.DbType = value switch
-            {
+                _ when ReferenceEquals(value, NullInt64) => DbType.Int64,
                 long => DbType.Int64,
                 int => DbType.Int32,
                 _ => DbType.String,
             };
-            parameter.Value = value ?? DBNull.Value;
-            command.Parameters.Add(parameter);
+            command.AddParameter(dialect, i + 1, ReferenceEquals(value, NullInt64) ? null : value, type);
         }
 
         return command;
