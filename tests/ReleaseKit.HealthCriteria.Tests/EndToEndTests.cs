@@ -110,12 +110,23 @@ public sealed class EndToEndTests
 
         // Release 1.1: one in ten invoice exports fails.
         time = new FakeTimeProvider(Deploy.AddDays(1));
-        var events = new List<ActivityEvent>();
-        using var listener = new ActivityListener
+        // Other tests in this assembly evaluate in parallel on the same ActivitySource: keep only this release's
+        // activities, and collect them in a thread-safe bag.
+        var events = new System.Collections.Concurrent.ConcurrentQueue<ActivityEvent>();
+        var listener = new ActivityListener
         {
             ShouldListenTo = s => s.Name == "ReleaseKit.HealthCriteria",
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = a => events.AddRange(a.Events),
+            ActivityStopped = a =>
+            {
+                if ((string?)a.GetTagItem(HealthTelemetryTags.ReleaseId) == "1.1")
+                {
+                    foreach (var e in a.Events)
+                    {
+                        events.Enqueue(e);
+                    }
+                }
+            },
         };
         ActivitySource.AddActivityListener(listener);
         using (var app = new BillingApp(meterName))
@@ -147,6 +158,7 @@ public sealed class EndToEndTests
             Assert.Equal(["dedicated", "pooled"], monitor.Find("http.server.request.duration")!.Tiers.Order());
         }
 
+        listener.Dispose();
         Assert.Contains(events, e => e.Name == HealthTelemetryTags.VerdictEvent && (string?)e.Tags.First(t => t.Key == HealthTelemetryTags.HealthVerdict).Value == "RollBack");
         Assert.Contains(events, e => e.Name == HealthTelemetryTags.CriterionEvent && (string?)e.Tags.First(t => t.Key == HealthTelemetryTags.Criterion).Value == "invoice-export-failures");
     }

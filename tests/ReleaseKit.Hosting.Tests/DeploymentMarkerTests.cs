@@ -60,7 +60,13 @@ public sealed class DeploymentMarkerTests
         await app.Host.StopAsync(TestContext.Current.CancellationToken);
         var afterStop = ReadReleaseInfo("2026.11.27-1");
 
-        var deployed = Assert.Single(events, e => e.Name == "releasekit.release.deployed" && Equals(e.Tags.FirstOrDefault(t => t.Key == TelemetryTags.ReleaseId).Value, "2026.11.27-1"));
+        ActivityEvent[] seen;
+        lock (events)
+        {
+            seen = [.. events];
+        }
+
+        var deployed = Assert.Single(seen, e => e.Name == "releasekit.release.deployed" && Equals(e.Tags.FirstOrDefault(t => t.Key == TelemetryTags.ReleaseId).Value, "2026.11.27-1"));
         var tags = deployed.Tags.ToDictionary(t => t.Key, t => t.Value);
         Assert.Equal("4.2.0", tags[TelemetryTags.ReleaseVersion]);
         Assert.Equal("9f1c2e7d4b5a69788c0d1e2f3a4b5c6d7e8f9012", tags[HostingTelemetryTags.ReleaseCommit]);
