@@ -11,7 +11,7 @@ namespace ReleaseKit.Benchmarks;
 /// <summary>
 /// The ambient tenant beside its limits, each pair in its own category with the anchor as baseline:
 /// reading the tenant vs a raw <see cref="AsyncLocal{T}"/> read; beginning and ending a scope vs setting and restoring a
-/// raw AsyncLocal; a tenant-aware FeatureManagement <c>IsEnabledAsync</c> (targeting context from the ambient tenant) vs
+/// raw AsyncLocal (and, for reference, a single raw AsyncLocal write: the floor for anything that flows); a tenant-aware FeatureManagement <c>IsEnabledAsync</c> (targeting context from the ambient tenant) vs
 /// <c>IsEnabledAsync</c> with a fixed targeting context, on the same feature definition.
 /// </summary>
 [MemoryDiagnoser]
@@ -82,6 +82,17 @@ public class TenantContextBenchmarks
         var inside = Raw.Value;
         Raw.Value = previous;
         return inside;
+    }
+
+    /// <summary>The floor for any value that flows with the execution context: one AsyncLocal write (a new immutable
+    /// ExecutionContext and its value map). A scope cannot cost less than this.</summary>
+    [Benchmark]
+    [BenchmarkCategory("Scope")]
+    public string? RawAsyncLocalSingleWrite()
+    {
+        var next = ReferenceEquals(Raw.Value, "globex") ? "acme" : "globex";
+        Raw.Value = next;
+        return next;
     }
 
     [Benchmark]

@@ -29,6 +29,24 @@ public static class HealthCriteriaServiceCollectionExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Keeps health baselines in the table <c>releasekit_health_baselines</c> of <paramref name="dataSource"/> (SQLite or
+    /// PostgreSQL) instead of in memory, so a release finds the previous release's window after a deploy replaced every
+    /// process. Call it before or after <see cref="AddHealthCriteria"/>.
+    /// </summary>
+    /// <param name="builder">The ReleaseKit builder.</param>
+    /// <param name="dataSource">The database.</param>
+    /// <param name="dialect">The SQL dialect, or <see langword="null"/> to detect it.</param>
+    /// <returns>The ReleaseKit builder.</returns>
+    public static IReleaseKitBuilder UseDbHealthBaselineStore(this IReleaseKitBuilder builder, System.Data.Common.DbDataSource dataSource, SqlDialect? dialect = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(dataSource);
+        builder.Services.RemoveAll<IHealthBaselineStore>();
+        builder.Services.AddSingleton<IHealthBaselineStore>(sp => new DbHealthBaselineStore(dataSource, dialect, sp.GetService<TimeProvider>()));
+        return builder;
+    }
+
     /// <summary>Adds the release-health gate (stage PostDeploy): the verdict of a window, Healthy → Pass, Degraded → Warn, Inconclusive → Inconclusive, RollBack → Fail.</summary>
     /// <param name="builder">The gates builder.</param>
     /// <param name="window">The window judged: <c>first-hour</c> (default), <c>first-day</c>, <c>first-billing-cycle</c> or a custom window.</param>

@@ -33,21 +33,37 @@ public interface ITenantContextAccessor
 
 /// <summary>
 /// A tenant scope returned by <see cref="ITenantContextAccessor.Begin(string)"/> or <see cref="TenantSnapshot.Restore"/>.
-/// Disposing it restores the tenant that was ambient when it began. It is a struct: beginning a scope allocates only what
-/// <see cref="AsyncLocal{T}"/> itself allocates.
+/// Disposing it restores the tenant that was ambient when it began. It is a struct: beginning a scope costs one
+/// <see cref="AsyncLocal{T}"/> write (none when the tenant is already ambient), and ending it usually costs no write
+/// at all: when nothing else changed the flow's <see cref="ExecutionContext"/> inside the scope, the context that was
+/// current before the scope is restored as it was.
 /// </summary>
 public readonly struct TenantScope : IDisposable, IEquatable<TenantScope>
 {
     private readonly string? _previous;
     private readonly string? _tenantId;
+    private readonly ExecutionContext? _before;
+    private readonly ExecutionContext? _after;
     private readonly bool _active;
 
     internal TenantScope(string? tenantId)
     {
         _previous = AmbientTenant.TenantId;
         _tenantId = tenantId;
+        if (string.Equals(_previous, tenantId, StringComparison.Ordinal))
+        {
+            // Already ambient: nothing to set, nothing to restore.
+            return;
+        }
+
         _active = true;
+
+        // ExecutionContext objects are immutable. If the flow still holds exactly the context this scope produced when
+        // it ends, putting back the context from before is the same as writing the previous tenant again, without
+        // allocating a third context. Capture returns null when flow is suppressed; then Dispose writes the value.
+        _before = ExecutionContext.Capture();
         AmbientTenant.TenantId = tenantId;
+        _after = _before is null ? null : ExecutionContext.Capture();
     }
 
     /// <summary>Gets the tenant id this scope made ambient (<see langword="null"/> for a scope that clears the tenant).</summary>
@@ -56,8 +72,19 @@ public readonly struct TenantScope : IDisposable, IEquatable<TenantScope>
     /// <summary>Restores the tenant that was ambient when the scope began.</summary>
     public void Dispose()
     {
-        if (_active)
+        if (!_active)
         {
+            return;
+        }
+
+        if (_before is not null && ReferenceEquals(ExecutionContext.Capture(), _after))
+        {
+            ExecutionContext.Restore(_before);
+        }
+        else
+        {
+            // Something else changed the flow's context inside the scope (another AsyncLocal, or the scope ends in a
+            // different flow): restore only the tenant and keep those changes.
             AmbientTenant.TenantId = _previous;
         }
     }

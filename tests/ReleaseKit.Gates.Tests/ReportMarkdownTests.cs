@@ -69,6 +69,16 @@ public sealed partial class ReportMarkdownTests
     }
 
     [Fact]
+    public void Mentions_in_values_do_not_notify_anyone()
+    {
+        var report = ReportSamples.Report([ReportSamples.Entry("mention", GateResult.Fail("ask @billing-oncall or @org/release-team", Evidence.Of("owner", "@alice")))]);
+        var markdown = Markdown(report);
+        Assert.DoesNotMatch(@"@[A-Za-z]", markdown);
+        Assert.Contains("ask @\u200Bbilling-oncall or @\u200Borg/release-team", markdown, StringComparison.Ordinal);
+        Assert.Contains("@\u200Balice", markdown, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Markdown_and_html_in_values_are_escaped()
     {
         var report = ReportSamples.Report([ReportSamples.Entry("markup", GateResult.Fail("*bold* _it_ `code` [link](x) <script>alert(1)</script> & #1 ~~gone~~\nnext line"))]);

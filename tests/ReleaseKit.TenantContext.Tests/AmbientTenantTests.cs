@@ -36,6 +36,95 @@ public sealed class AmbientTenantTests
     }
 
     [Fact]
+    public void Ending_a_scope_keeps_other_ambient_values_set_inside_it()
+    {
+        var tenants = Accessor();
+        var other = new AsyncLocal<int>();
+        using (tenants.Begin("acme"))
+        {
+            other.Value = 5;
+        }
+
+        Assert.Null(tenants.CurrentTenantId);
+        Assert.Equal(5, other.Value);
+    }
+
+    [Fact]
+    public void Ending_a_scope_with_nothing_else_changed_gives_back_the_very_context_from_before()
+    {
+        var tenants = Accessor();
+        var other = new AsyncLocal<string>{ Value = "outer" };
+        var before = ExecutionContext.Capture();
+        using (tenants.Begin("acme"))
+        {
+            Assert.NotSame(before, ExecutionContext.Capture());
+        }
+
+        Assert.Same(before, ExecutionContext.Capture());
+        Assert.Null(tenants.CurrentTenantId);
+        Assert.Equal("outer", other.Value);
+    }
+
+    [Fact]
+    public void Beginning_the_tenant_that_is_already_ambient_changes_nothing()
+    {
+        var tenants = Accessor();
+        using (tenants.Begin("acme"))
+        {
+            var inside = ExecutionContext.Capture();
+            using (var again = tenants.Begin("acme"))
+            {
+                Assert.Same(inside, ExecutionContext.Capture());
+                Assert.Equal("acme", again.TenantId);
+            }
+
+            Assert.Equal("acme", tenants.CurrentTenantId);
+        }
+
+        Assert.Null(tenants.CurrentTenantId);
+    }
+
+    [Fact]
+    public async Task A_scope_ended_after_an_await_on_another_thread_restores_the_outer_tenant()
+    {
+        var tenants = Accessor();
+        async Task<string?> WorkAsync()
+        {
+            using (tenants.Begin("globex"))
+            {
+                await Task.Yield();
+                await Task.Delay(TimeSpan.FromMilliseconds(1), TimeProvider.System, TestContext.Current.CancellationToken).ConfigureAwait(false);
+                Assert.Equal("globex", tenants.CurrentTenantId);
+            }
+
+            return tenants.CurrentTenantId;
+        }
+
+        using (tenants.Begin("acme"))
+        {
+            Assert.Equal("acme", await Task.Run(WorkAsync, TestContext.Current.CancellationToken));
+            Assert.Equal("acme", tenants.CurrentTenantId);
+        }
+    }
+
+    [Fact]
+    public void Scopes_work_while_the_execution_context_flow_is_suppressed()
+    {
+        var tenants = Accessor();
+        using (ExecutionContext.SuppressFlow())
+        {
+            using (tenants.Begin("acme"))
+            {
+                Assert.Equal("acme", tenants.CurrentTenantId);
+            }
+
+            Assert.Null(tenants.CurrentTenantId);
+        }
+
+        Assert.Null(tenants.CurrentTenantId);
+    }
+
+    [Fact]
     public void Missing_tenant_throws_a_specific_exception_by_default()
     {
         var tenants = Accessor();

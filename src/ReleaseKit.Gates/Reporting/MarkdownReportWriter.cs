@@ -13,7 +13,7 @@ internal static class MarkdownReportWriter
     /// <summary>A dry-run gate's marker: its verdict is shown, but it never counts, so it gets no red cross.</summary>
     private const string DryRunEmoji = "🧪";
 
-    private static readonly SearchValues<char> Specials = SearchValues.Create("\\|`*_~[]#!<>&\r\n");
+    private static readonly SearchValues<char> Specials = SearchValues.Create("\\|`*_~[]#!<>&@\r\n");
 
     public static void Write(ReportView report, TextWriter writer)
     {
@@ -180,6 +180,11 @@ internal static class MarkdownReportWriter
                     break;
                 case '\n':
                     text.Append("<br>");
+                    break;
+                case '@':
+                    // A zero-width space after '@' keeps "@team" from notifying anyone when the report is posted as a
+                    // pull-request comment; the text still reads "@team".
+                    text.Append("@\u200B");
                     break;
                 default:
                     text.Append(c);

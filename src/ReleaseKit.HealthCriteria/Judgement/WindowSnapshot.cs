@@ -158,7 +158,7 @@ public sealed class WindowSnapshot
     }
 }
 
-/// <summary>Keeps window snapshots so the next release has a baseline. Register your own (a database table) to keep them across deploys.</summary>
+/// <summary>Keeps window snapshots so the next release has a baseline: in memory by default, or in a database table with <see cref="DbHealthBaselineStore"/> (<c>UseDbHealthBaselineStore</c>) to keep them across deploys.</summary>
 public interface IHealthBaselineStore
 {
     /// <summary>Stores a snapshot, replacing one of the same release and window.</summary>
@@ -167,7 +167,10 @@ public interface IHealthBaselineStore
     /// <returns>A task.</returns>
     ValueTask SaveAsync(WindowSnapshot snapshot, CancellationToken cancellationToken);
 
-    /// <summary>Finds the newest snapshot of <paramref name="windowName"/> from a release other than <paramref name="currentReleaseId"/>.</summary>
+    /// <summary>
+    /// Finds the baseline for <paramref name="currentReleaseId"/>: the snapshot of <paramref name="windowName"/> from
+    /// another release whose window started last (the previous deploy), ties broken by the latest save.
+    /// </summary>
     /// <param name="windowName">The window's name.</param>
     /// <param name="currentReleaseId">The release being judged.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
@@ -175,7 +178,7 @@ public interface IHealthBaselineStore
     ValueTask<WindowSnapshot?> FindBaselineAsync(string windowName, string currentReleaseId, CancellationToken cancellationToken);
 }
 
-/// <summary>An in-process <see cref="IHealthBaselineStore"/> (the default): snapshots live as long as the process.</summary>
+/// <summary>An in-process <see cref="IHealthBaselineStore"/> (the default): snapshots live as long as the process. Use <see cref="DbHealthBaselineStore"/> to keep them across deploys.</summary>
 public sealed class InMemoryHealthBaselineStore : IHealthBaselineStore
 {
     private readonly Lock _gate = new();
@@ -199,7 +202,8 @@ public sealed class InMemoryHealthBaselineStore : IHealthBaselineStore
     {
         lock (_gate)
         {
-            return ValueTask.FromResult(_snapshots.LastOrDefault(s => s.WindowName == windowName && s.ReleaseId != currentReleaseId));
+            // OrderBy is stable: among equal starts the latest save stays last.
+            return ValueTask.FromResult(_snapshots.Where(s => s.WindowName == windowName && s.ReleaseId != currentReleaseId).OrderBy(s => s.Start).LastOrDefault());
         }
     }
 }
