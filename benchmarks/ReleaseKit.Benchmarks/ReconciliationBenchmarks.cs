@@ -144,7 +144,7 @@ public class ReconciliationBenchmarks
     public int StreamingMergeDiff()
     {
         var found = 0;
-        foreach (var _ in DiffEngine.DiffAsync(Tenant, Stream(_journal), Stream(_erp), _diffScope, Start, CancellationToken.None).ToBlockingEnumerable())
+        foreach (var _ in DiffEngine.DiffAsync(Tenant, Stream(_journal), Stream(_erp), _diffScope, Start, lookUp: null, CancellationToken.None).ToBlockingEnumerable())
         {
             found++;
         }

@@ -19,6 +19,9 @@ public static class BillingApp
     /// <summary>The tenants, one per tier: the canary first, the strategic one last.</summary>
     public static readonly IReadOnlyList<string> TenantIds = ["northwind-labs", "contoso-consulting", "tailspin-eu", "fabrikam-advisory"];
 
+    /// <summary>The request header that names the tenant.</summary>
+    public const string TenantHeader = "X-Tenant-Id";
+
     /// <summary>
     /// Creates the app. <paramref name="contentRoot"/> holds appsettings.json, release.json and the SQLite file (default:
     /// the app's folder). <paramref name="configure"/> runs after the app's registrations (tests replace the clock or the ERP).
@@ -108,10 +111,13 @@ public static class BillingApp
         services.AddHostedService<FleetHeartbeatService>();
         services.AddHostedService<HealthMonitorStarter>();
         services.AddFeatureManagement().WithTenantTargeting();
+        services.AddHealthChecks().AddReleaseKitReadiness(); // /ready runs the startup gates (schema compatibility)
 
         var releaseKit = services.AddReleaseKit();
         releaseKit
             .AddHosting(o => o.ManifestPath = "release.json")
+            .AddDeploymentMarker()
+            .AddSyntheticCheck(InvoiceColumnsCheck.Name, (context, ct) => InvoiceColumnsCheck.RunAsync(context, profile, ct))
             .AddMigrations(o =>
             {
                 o.MigrationsAssembly = typeof(BaseTables).Assembly;
@@ -143,7 +149,7 @@ public static class BillingApp
 
     private static void ConfigureTenants(TenantContextOptions o)
     {
-        o.ResolveFrom(TenantSourceKind.Header, TenantEndpointFilter.Header);
+        o.ResolveFrom(TenantSourceKind.Header, TenantHeader);
         o.AddTenant("northwind-labs", t => { t.DisplayName = "Northwind Labs (internal canary)"; t.Ring = 0; t.Tier = "Shared"; });
         o.AddTenant("contoso-consulting", t =>
         {
@@ -199,8 +205,13 @@ public static class BillingApp
 
     private static void MapEndpoints(WebApplication app)
     {
+        // Every request runs for the tenant its X-Tenant-Id header names; an unknown or missing tenant gets problem
+        // details and never reaches an endpoint. /health and /ready need no tenant.
+        app.UseReleaseKitTenants();
+        app.MapReleaseKitReadiness("/ready");
+
         var api = app.MapGroup(string.Empty)
-            .AddEndpointFilter<TenantEndpointFilter>()
+            .AddEndpointFilter<TenantProfileFilter>()
             .AddEndpointFilter(async (context, next) =>
             {
                 var metrics = context.HttpContext.RequestServices.GetRequiredService<BillingMetrics>();
@@ -212,16 +223,16 @@ public static class BillingApp
                 }
                 finally
                 {
-                    var tenant = context.HttpContext.Items[typeof(ResolvedTenant)] as ResolvedTenant;
+                    var tenant = context.HttpContext.Items[typeof(TenantProfile)] as TenantProfile;
                     metrics.RequestDuration.Record(
                         time.GetElapsedTime(started).TotalSeconds,
                         new KeyValuePair<string, object?>("http.route", (context.HttpContext.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText),
-                        new KeyValuePair<string, object?>("tenant.tier", tenant?.Profile.Tier.ToString()));
+                        new KeyValuePair<string, object?>("tenant.tier", tenant?.Tier.ToString()));
                 }
             });
 
         api.MapGet("/projects", async (HttpContext http, BillingStore store, CancellationToken ct) =>
-            Results.Ok(await store.ListProjectsAsync(http.Tenant().TenantId, ct)));
+            Results.Ok(await store.ListProjectsAsync(http.Tenant().Id, ct)));
 
         api.MapPost("/time-entries", async (TimeEntryRequest request, HttpContext http, BillingStore store, CancellationToken ct) =>
         {
@@ -230,15 +241,15 @@ public static class BillingApp
                 return Results.Problem("minutes must be 1 to 1440 and consultant must be set.", statusCode: StatusCodes.Status400BadRequest);
             }
 
-            var invoice = await store.AddTimeEntryAsync(http.Tenant().TenantId, request.ProjectId, request.Consultant, request.Minutes, request.WorkDate, ct);
+            var invoice = await store.AddTimeEntryAsync(http.Tenant().Id, request.ProjectId, request.Consultant, request.Minutes, request.WorkDate, ct);
             return invoice is null
                 ? Results.Problem($"Project {request.ProjectId} does not exist for this tenant.", statusCode: StatusCodes.Status404NotFound)
                 : Results.Created($"/invoices/{invoice.Id}", invoice);
         });
 
         api.MapPost("/invoices/{id:long}/approve", async (long id, ApprovalRequest request, HttpContext http, BillingStore store, CancellationToken ct) =>
-            await store.SetStatusAsync(http.Tenant().TenantId, id, "approved", ["draft"], request.Approver, ct)
-                ? Results.Ok(await store.FindInvoiceAsync(http.Tenant().TenantId, id, ct))
+            await store.SetStatusAsync(http.Tenant().Id, id, "approved", ["draft"], request.Approver, ct)
+                ? Results.Ok(await store.FindInvoiceAsync(http.Tenant().Id, id, ct))
                 : Results.Problem($"Invoice {id} is not a draft of this tenant.", statusCode: StatusCodes.Status409Conflict));
 
         api.MapPost("/invoices/{id:long}/export", async (long id, HttpContext http, InvoiceExporter exporter, CancellationToken ct) =>

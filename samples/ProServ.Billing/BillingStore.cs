@@ -76,12 +76,19 @@ public sealed class BillingStore(DbDataSource dataSource, IOptions<ReleaseOption
         }
     }
 
+    /// <summary>The invoice columns a release reads (2026.11.1 knows no erp_document_no; 2027.1.1 no longer reads external_ref).</summary>
+    public static string InvoiceColumns(ReleaseProfile profile)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        return "id, tenant_id, number, amount_cents, currency, status, approved_by, "
+            + (profile.MaxMigrationVersion >= 202612010001 ? "erp_document_no" : "NULL") + ", "
+            + (profile.WritesLegacyReference ? "external_ref" : "NULL");
+    }
+
     /// <summary>Reads one of the tenant's invoices.</summary>
     public async Task<Invoice?> FindInvoiceAsync(string tenantId, long id, CancellationToken cancellationToken)
     {
-        var columns = "id, tenant_id, number, amount_cents, currency, status, approved_by, "
-            + (Profile.MaxMigrationVersion >= 202612010001 ? "erp_document_no" : "NULL") + ", "
-            + (Profile.WritesLegacyReference ? "external_ref" : "NULL");
+        var columns = InvoiceColumns(Profile);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var command = Command(connection, null, $"SELECT {columns} FROM invoices WHERE id = @i AND tenant_id = @t", ("@i", id), ("@t", tenantId));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

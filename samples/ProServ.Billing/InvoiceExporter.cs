@@ -46,13 +46,13 @@ public sealed class InvoiceExporter(
     public const string ErpPostingsFlag = "ErpPostings";
 
     /// <summary>Exports an invoice of the ambient tenant.</summary>
-    public async Task<ExportResult> ExportAsync(ResolvedTenant tenant, long invoiceId, CancellationToken cancellationToken)
+    public async Task<ExportResult> ExportAsync(TenantProfile tenant, long invoiceId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tenant);
-        var invoice = await store.FindInvoiceAsync(tenant.TenantId, invoiceId, cancellationToken);
+        var invoice = await store.FindInvoiceAsync(tenant.Id, invoiceId, cancellationToken);
         if (invoice is null)
         {
-            return new ExportResult(ExportStatus.NotFound, $"Invoice {invoiceId} does not exist for tenant {tenant.TenantId}.");
+            return new ExportResult(ExportStatus.NotFound, $"Invoice {invoiceId} does not exist for tenant {tenant.Id}.");
         }
 
         TenantIsolation.EnsureSameTenant(invoice.TenantId);
@@ -61,13 +61,13 @@ public sealed class InvoiceExporter(
             return new ExportResult(ExportStatus.Conflict, $"Invoice {invoice.Number} is {invoice.Status}; only approved invoices can be exported.");
         }
 
-        var tier = new KeyValuePair<string, object?>("tenant.tier", tenant.Profile.Tier.ToString());
+        var tier = new KeyValuePair<string, object?>("tenant.tier", tenant.Tier.ToString());
         metrics.InvoiceExports.Add(1, tier);
         var profile = release.Value.Profile;
         if (!profile.PostsToErp || !await features.IsEnabledAsync(ErpPostingsFlag))
         {
             var fileReference = "CSV-" + invoice.Number;
-            await store.MarkExportedAsync(tenant.TenantId, invoice.Id, null, fileReference, cancellationToken);
+            await store.MarkExportedAsync(tenant.Id, invoice.Id, null, fileReference, cancellationToken);
             return new ExportResult(ExportStatus.Exported, $"{invoice.Number} written to the legacy export file.");
         }
 
@@ -77,25 +77,25 @@ public sealed class InvoiceExporter(
         {
             var payload = string.Create(CultureInfo.InvariantCulture, $"{{\"invoice\":\"{invoice.Number}\",\"amount\":\"{invoice.Amount}\",\"currency\":\"{invoice.Currency}\"}}");
             entry = await journal.RecordAsync(
-                new PostingRequest(tenant.TenantId, PostingKind.InvoiceExport, invoice.Number, new Money(invoice.Amount, invoice.Currency), payload, profile.Version, time.GetUtcNow()),
+                new PostingRequest(tenant.Id, PostingKind.InvoiceExport, invoice.Number, new Money(invoice.Amount, invoice.Currency), payload, profile.Version, time.GetUtcNow()),
                 transaction,
                 cancellationToken);
-            await store.SetStatusAsync(tenant.TenantId, invoice.Id, "exporting", ["approved", "export_failed"], null, cancellationToken, connection, transaction);
+            await store.SetStatusAsync(tenant.Id, invoice.Id, "exporting", ["approved", "export_failed"], null, cancellationToken, connection, transaction);
             await transaction.CommitAsync(cancellationToken);
         }
 
-        faults.BeforeSend(tenant.TenantId, invoice.Number);
+        faults.BeforeSend(tenant.Id, invoice.Number);
         var outcome = await reconciler.SendAsync(entry, cancellationToken);
         if (outcome == PostingOutcome.Acknowledged)
         {
-            var acknowledged = await journal.FindAsync(tenant.TenantId, PostingKind.InvoiceExport, invoice.Number, cancellationToken);
+            var acknowledged = await journal.FindAsync(tenant.Id, PostingKind.InvoiceExport, invoice.Number, cancellationToken);
             var documentNo = acknowledged?.ErpReference ?? entry.IdempotencyKey;
-            await store.MarkExportedAsync(tenant.TenantId, invoice.Id, documentNo, documentNo, cancellationToken);
+            await store.MarkExportedAsync(tenant.Id, invoice.Id, documentNo, documentNo, cancellationToken);
             return new ExportResult(ExportStatus.Exported, $"{invoice.Number} posted to the ERP as {documentNo}.", documentNo);
         }
 
         metrics.FailedInvoiceExports.Add(1, tier);
-        await store.SetStatusAsync(tenant.TenantId, invoice.Id, "export_failed", ["exporting"], null, cancellationToken);
+        await store.SetStatusAsync(tenant.Id, invoice.Id, "export_failed", ["exporting"], null, cancellationToken);
         return new ExportResult(ExportStatus.Failed, $"The ERP did not take {invoice.Number} ({outcome}); it stays journaled and the reconciliation will replay it.");
     }
 }

@@ -6,7 +6,7 @@ namespace ReleaseKit.Gates;
 /// <summary>The SQL dialects ReleaseKit's database stores speak.</summary>
 public enum SqlDialect
 {
-    /// <summary>SQLite (3.24 or later), for example through Microsoft.Data.Sqlite.</summary>
+    /// <summary>SQLite (3.35 or later: the stores use <c>RETURNING</c>), for example through Microsoft.Data.Sqlite.</summary>
     Sqlite = 0,
 
     /// <summary>PostgreSQL (12 or later), for example through Npgsql.</summary>

@@ -175,7 +175,9 @@ public sealed partial class ReleaseHealthMonitor : IDisposable
                 continue;
             }
 
-            results.Add(criterion.Evaluate(context));
+            var result = criterion.Evaluate(context);
+            result.SetSeries(() => criterion.Series(context));
+            results.Add(result);
         }
 
         var (verdict, reason) = Combine(results, _options.RollBackWeightFraction);
@@ -500,6 +502,9 @@ internal sealed class EvaluationContext(ReleaseHealthMonitor monitor, ReleaseWin
 
     public SignalAggregate? Current(string? signal, string? tier) =>
         Monitor.Find(signal)?.Aggregate(Window.Start, Window.End <= Now ? Window.End : Now.AddTicks(1), tier);
+
+    public List<(DateTimeOffset Start, TimeSpan Width, SignalAggregate Aggregate)>? CurrentSlices(string? signal, string? tier) =>
+        Monitor.Find(signal)?.SliceAggregates(Window.Start, Window.End <= Now ? Window.End : Now.AddTicks(1), tier);
 
     public SignalAggregate? BaselineOf(string? signal, string? tier) =>
         signal is null ? null : Baseline?.Find(signal, tier);

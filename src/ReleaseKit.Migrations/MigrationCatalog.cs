@@ -83,9 +83,12 @@ public sealed class MigrationCatalog
     /// <returns>The migration, or <see langword="null"/> when this build does not know it.</returns>
     public MigrationDescriptor? Find(long version) => _byVersion.GetValueOrDefault(version);
 
-    /// <summary>This catalog as a build with the given version, for the compatibility window.</summary>
+    /// <summary>
+    /// This catalog as a build with the given version, for the compatibility window. A heartbeat with it also publishes the phases
+    /// of the catalog's migrations (<see cref="FleetRegistry.HeartbeatAsync"/>).
+    /// </summary>
     /// <param name="buildVersion">The build (application) version.</param>
-    public BuildSnapshot ToBuild(string buildVersion) => new(buildVersion, Versions);
+    public BuildSnapshot ToBuild(string buildVersion) => new(buildVersion, Versions) { Catalog = this };
 }
 
 /// <summary>The migrations of an assembly cannot be cataloged (for example, two share a version).</summary>

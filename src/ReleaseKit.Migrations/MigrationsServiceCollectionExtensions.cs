@@ -38,7 +38,7 @@ public static class MigrationsServiceCollectionExtensions
                 ?? throw new InvalidOperationException("ReleaseKit.Migrations needs a System.Data.Common.DbDataSource in the container (for example NpgsqlDataSource or a SqliteFactory data source).");
             return new FleetRegistry(
                 dataSource,
-                new FleetRegistryOptions { InstanceExpiry = options.InstanceExpiry, VersionTableName = options.VersionTableName },
+                new FleetRegistryOptions { InstanceExpiry = options.InstanceExpiry, VersionTableName = options.VersionTableName, VersionTableSchema = options.VersionTableSchema },
                 sp.GetRequiredService<TimeProvider>(),
                 options.Dialect,
                 Logger(sp));

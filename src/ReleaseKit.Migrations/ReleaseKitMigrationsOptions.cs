@@ -33,6 +33,9 @@ public sealed class ReleaseKitMigrationsOptions
 
     /// <summary>FluentMigrator's version table. Default <c>VersionInfo</c>.</summary>
     public string VersionTableName { get; set; } = "VersionInfo";
+
+    /// <summary>The schema of FluentMigrator's version table; <see langword="null"/> for the connection's default.</summary>
+    public string? VersionTableSchema { get; set; }
 }
 
 internal sealed class ReleaseKitMigrationsOptionsValidator : IValidateOptions<ReleaseKitMigrationsOptions>
@@ -78,6 +81,11 @@ internal sealed class ReleaseKitMigrationsOptionsValidator : IValidateOptions<Re
         if (string.IsNullOrWhiteSpace(options.VersionTableName))
         {
             failures.Add("ReleaseKitMigrationsOptions.VersionTableName must not be empty (FluentMigrator's default is VersionInfo).");
+        }
+
+        if (options.VersionTableSchema is { } schema && string.IsNullOrWhiteSpace(schema))
+        {
+            failures.Add("ReleaseKitMigrationsOptions.VersionTableSchema must be null (the connection's default schema) or a schema name, not empty.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

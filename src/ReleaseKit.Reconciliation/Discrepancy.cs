@@ -146,6 +146,11 @@ public sealed class ReconciliationScope
 /// The streaming sorted merge of a tenant's journal rows and ERP records. Both sides arrive ordered by kind and business
 /// key; only the records of one business key are held at a time, so memory does not grow with the range.
 /// </summary>
+/// <remarks>
+/// The journal is read page by page while the ERP is read, so a posting journaled and sent during the diff can reach the
+/// ERP side without being in the pages already read. A record without a journal row is therefore looked up again (a point
+/// read after the ERP returned it; journaling precedes sending, so the row is committed by then) before it is called an orphan.
+/// </remarks>
 internal static class DiffEngine
 {
     public static async IAsyncEnumerable<Discrepancy> DiffAsync(
@@ -154,6 +159,7 @@ internal static class DiffEngine
         IAsyncEnumerable<ErpRecord> erp,
         ReconciliationScope scope,
         DateTimeOffset now,
+        Func<string, string, CancellationToken, Task<JournalRow?>>? lookUp,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var downstream = new ErpCursor(tenantId, erp, scope, cancellationToken);
@@ -176,7 +182,7 @@ internal static class DiffEngine
                 while (downstream.Current is { } head && PostingKeys.Compare(head.Kind.Value, head.BusinessKey, row.Kind, row.BusinessKey) < 0)
                 {
                     var orphans = await downstream.TakeGroupAsync().ConfigureAwait(false);
-                    if (Classify(tenantId, null, orphans, now) is { } orphan)
+                    if (await ClassifyUnmatchedAsync(tenantId, orphans, scope, now, lookUp, cancellationToken).ConfigureAwait(false) is { } orphan)
                     {
                         yield return orphan;
                     }
@@ -199,12 +205,32 @@ internal static class DiffEngine
             while (downstream.Current is not null)
             {
                 var orphans = await downstream.TakeGroupAsync().ConfigureAwait(false);
-                if (Classify(tenantId, null, orphans, now) is { } orphan)
+                if (await ClassifyUnmatchedAsync(tenantId, orphans, scope, now, lookUp, cancellationToken).ConfigureAwait(false) is { } orphan)
                 {
                     yield return orphan;
                 }
             }
         }
+    }
+
+    private static async Task<Discrepancy?> ClassifyUnmatchedAsync(
+        string tenantId, IReadOnlyList<ErpRecord> group, ReconciliationScope scope, DateTimeOffset now, Func<string, string, CancellationToken, Task<JournalRow?>>? lookUp, CancellationToken cancellationToken)
+    {
+        if (lookUp is null || Live(group).Count == 0)
+        {
+            return Classify(tenantId, null, group, now);
+        }
+
+        var late = await lookUp(group[0].Kind.Value, group[0].BusinessKey, cancellationToken).ConfigureAwait(false);
+        if (late is null)
+        {
+            return Classify(tenantId, null, group, now);
+        }
+
+        // Journaled after the scan passed its key: classify it as if the scan had seen it.
+        return scope.ReleaseVersion is not null && late.Entry is { } e && !string.Equals(e.ReleaseVersion, scope.ReleaseVersion, StringComparison.Ordinal)
+            ? null
+            : Classify(tenantId, late, group, now);
     }
 
     internal static Discrepancy? Classify(string tenantId, JournalRow? row, IReadOnlyList<ErpRecord> all, DateTimeOffset now)

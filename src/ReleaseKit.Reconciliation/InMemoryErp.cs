@@ -28,7 +28,11 @@ public enum ErpFault
     Stall = 6,
 }
 
-/// <summary>Thrown by <see cref="InMemoryErp"/> to simulate the calling worker's crash. Never retried.</summary>
+/// <summary>
+/// Thrown by <see cref="InMemoryErp"/> to simulate the calling worker's crash. Never retried; the <see cref="Reconciler"/>
+/// treats it as its process dying and writes nothing more (no acknowledgement, no give-back, no tenant release), so that
+/// tests exercise the recovery from leases that expire.
+/// </summary>
 public sealed class InMemoryErpCrashException : Exception
 {
     /// <summary>Creates the exception.</summary>
@@ -63,6 +67,7 @@ public sealed class InMemoryErp : IErpGateway
     private readonly Dictionary<string, List<ErpRecord>> _byTenant = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Tenant, string Key), ErpRecord> _byKey = [];
     private readonly Dictionary<(string Tenant, string BusinessKey), Queue<ErpFault>> _faults = [];
+    private readonly Dictionary<(string Tenant, string Key), int> _accepted = [];
     private TaskCompletionSource _stall = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _sequence;
     private long _posts;
@@ -80,6 +85,24 @@ public sealed class InMemoryErp : IErpGateway
 
     /// <summary>Gets how many times <see cref="PostAsync"/> was called.</summary>
     public long PostCount => Interlocked.Read(ref _posts);
+
+    /// <summary>
+    /// Counts the posts with an idempotency key that reached the ERP's books: the one that created the record and every later
+    /// one answered <see cref="ErpPostOutcome.DuplicateAccepted"/>. More than one means the key was sent again after the ERP
+    /// had it (harmless here, a second copy in an ERP that does not deduplicate), so a test can see a double send.
+    /// </summary>
+    /// <param name="tenantId">The tenant.</param>
+    /// <param name="idempotencyKey">The idempotency key.</param>
+    /// <returns>The count; 0 when the key was never accepted.</returns>
+    public int AcceptedPostCount(string tenantId, string idempotencyKey)
+    {
+        ArgumentNullException.ThrowIfNull(tenantId);
+        ArgumentNullException.ThrowIfNull(idempotencyKey);
+        lock (_lock)
+        {
+            return _accepted.GetValueOrDefault((tenantId, idempotencyKey));
+        }
+    }
 
     /// <summary>Queues a fault for the next post of a business key (faults queued for one key are used in order, one per post).</summary>
     /// <param name="tenantId">The tenant.</param>
@@ -174,6 +197,7 @@ public sealed class InMemoryErp : IErpGateway
         ErpPostResult result;
         lock (_lock)
         {
+            _accepted[(posting.TenantId, posting.IdempotencyKey)] = _accepted.GetValueOrDefault((posting.TenantId, posting.IdempotencyKey)) + 1;
             if (_byKey.TryGetValue((posting.TenantId, posting.IdempotencyKey), out var existing))
             {
                 result = ErpPostResult.DuplicateAccepted(existing.ErpReference);

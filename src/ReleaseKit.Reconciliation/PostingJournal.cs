@@ -8,7 +8,7 @@ namespace ReleaseKit.Reconciliation;
 
 /// <summary>
 /// The posting journal in the table <c>releasekit_posting_journal</c> (created when missing; with
-/// <c>releasekit_reconciliation_tenants</c> and <c>releasekit_reconciliation_checkpoints</c>), over any
+/// <c>releasekit_reconciliation_tenants</c> and <c>releasekit_reconciliation_plan_checkpoints</c>), over any
 /// <see cref="DbDataSource"/> that speaks SQLite or PostgreSQL. Every status change is a compare-and-set on the row's
 /// epoch (its fencing token), so a worker whose lease was taken over cannot overwrite what the new owner did.
 /// </summary>
@@ -17,7 +17,7 @@ public sealed class PostingJournal
 {
     internal const string TableName = "releasekit_posting_journal";
     internal const string TenantTable = "releasekit_reconciliation_tenants";
-    internal const string CheckpointTable = "releasekit_reconciliation_checkpoints";
+    internal const string CheckpointTable = "releasekit_reconciliation_plan_checkpoints";
 
     private const long SchemaLockKey = 0x52_4B_52_45_43_4F_4E; // "RKRECON"
 
@@ -51,7 +51,10 @@ public sealed class PostingJournal
 
     internal TimeProvider TimeProvider => _time;
 
-    /// <summary>Creates the tables when missing. Called by every operation; call it at startup to fail early.</summary>
+    /// <summary>
+    /// Creates the tables when missing, on a connection of its own (never inside an application's transaction). Called by
+    /// every operation; call it at startup to fail early and so that no business transaction ever waits for it.
+    /// </summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>A task.</returns>
     public Task EnsureCreatedAsync(CancellationToken cancellationToken = default)
@@ -87,9 +90,17 @@ public sealed class PostingJournal
         if (transaction is not null)
         {
             var connection = transaction.Connection ?? throw new ArgumentException("The transaction has no connection (was it committed or rolled back?).", nameof(transaction));
-            if (!(Volatile.Read(ref _schemaReady)?.IsCompletedSuccessfully ?? false))
+            if (Dialect == SqlDialect.PostgreSql)
             {
-                // Creating the tables inside the application's transaction avoids waiting on its own write lock.
+                // Never DDL inside the application's transaction: CREATE INDEX takes a share lock on the table even when
+                // the index exists, which deadlocks concurrent business transactions that journal. The tables are created
+                // once, on a connection of their own, under an advisory lock.
+                await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else if (!(Volatile.Read(ref _schemaReady)?.IsCompletedSuccessfully ?? false))
+            {
+                // SQLite has one writer: the application's transaction may already hold the write lock, so a second
+                // connection would wait for it. Creating the tables inside the transaction (IF NOT EXISTS) cannot deadlock.
                 foreach (var ddl in SchemaStatements())
                 {
                     await ExecuteAsync(connection, transaction, ddl, cancellationToken).ConfigureAwait(false);
@@ -124,6 +135,16 @@ public sealed class PostingJournal
         {
             var row = await SelectOneAsync(connection, null, tenantId, kind.Value, businessKey, cancellationToken).ConfigureAwait(false);
             return row is null ? null : row.Entry ?? throw new InvalidDataException(row.Problem);
+        }
+    }
+
+    /// <summary>Reads one row as it is now (a point read, for a record the ERP returned that a journal scan did not see).</summary>
+    internal async Task<JournalRow?> FindRowAsync(string tenantId, string kind, string businessKey, CancellationToken cancellationToken)
+    {
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            return await SelectOneAsync(connection, null, tenantId, kind, businessKey, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -398,7 +419,7 @@ public sealed class PostingJournal
         }
     }
 
-    internal async Task<string?> GetCheckpointAsync(string runId, string tenantId, CancellationToken cancellationToken)
+    internal async Task<string?> GetCheckpointAsync(string runId, string planId, string tenantId, CancellationToken cancellationToken)
     {
         await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -407,42 +428,29 @@ public sealed class PostingJournal
             var command = connection.CreateCommand();
             await using (command.ConfigureAwait(false))
             {
-                command.CommandText = $"SELECT position FROM {CheckpointTable} WHERE run_id = {P(1)} AND tenant = {P(2)}";
+                command.CommandText = $"SELECT position FROM {CheckpointTable} WHERE run_id = {P(1)} AND plan_id = {P(2)} AND tenant = {P(3)}";
                 AddParameter(command, 1, runId);
-                AddParameter(command, 2, tenantId);
+                AddParameter(command, 2, planId);
+                AddParameter(command, 3, tenantId);
                 return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
             }
         }
     }
 
-    internal async Task SaveCheckpointAsync(string runId, string tenantId, string position, CancellationToken cancellationToken, DbTransaction? transaction = null)
+    internal async Task SaveCheckpointAsync(string runId, string planId, string tenantId, string position, CancellationToken cancellationToken, DbTransaction transaction)
     {
-        if (transaction is not null)
-        {
-            await SaveCheckpointAsync(transaction.Connection!, transaction, runId, tenantId, position, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            await SaveCheckpointAsync(connection, null, runId, tenantId, position, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private async Task SaveCheckpointAsync(DbConnection connection, DbTransaction? transaction, string runId, string tenantId, string position, CancellationToken cancellationToken)
-    {
-        var command = connection.CreateCommand();
+        var command = transaction.Connection!.CreateCommand();
         await using (command.ConfigureAwait(false))
         {
             command.Transaction = transaction;
             command.CommandText =
-                $"INSERT INTO {CheckpointTable} (run_id, tenant, position, updated_at) VALUES ({P(1)}, {P(2)}, {P(3)}, {P(4)}) "
-                + "ON CONFLICT (run_id, tenant) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at";
+                $"INSERT INTO {CheckpointTable} (run_id, plan_id, tenant, position, updated_at) VALUES ({P(1)}, {P(2)}, {P(3)}, {P(4)}, {P(5)}) "
+                + "ON CONFLICT (run_id, plan_id, tenant) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at";
             AddParameter(command, 1, runId);
-            AddParameter(command, 2, tenantId);
-            AddParameter(command, 3, position);
-            AddParameter(command, 4, _time.GetUtcNow().UtcTicks, DbType.Int64);
+            AddParameter(command, 2, planId);
+            AddParameter(command, 3, tenantId);
+            AddParameter(command, 4, position);
+            AddParameter(command, 5, _time.GetUtcNow().UtcTicks, DbType.Int64);
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
     }
@@ -703,7 +711,7 @@ public sealed class PostingJournal
         yield return $"CREATE UNIQUE INDEX IF NOT EXISTS {TableName}_key ON {TableName} (tenant, idempotency_key)";
         yield return $"CREATE INDEX IF NOT EXISTS {TableName}_backlog ON {TableName} (status, created_at)";
         yield return $"CREATE TABLE IF NOT EXISTS {TenantTable} (tenant TEXT NOT NULL PRIMARY KEY, owner TEXT NULL, lease_until BIGINT NULL, epoch BIGINT NOT NULL)";
-        yield return $"CREATE TABLE IF NOT EXISTS {CheckpointTable} (run_id TEXT NOT NULL, tenant TEXT NOT NULL, position TEXT NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (run_id, tenant))";
+        yield return $"CREATE TABLE IF NOT EXISTS {CheckpointTable} (run_id TEXT NOT NULL, plan_id TEXT NOT NULL, tenant TEXT NOT NULL, position TEXT NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (run_id, plan_id, tenant))";
     }
 
     private async Task CreateSchemaAsync()
@@ -711,6 +719,11 @@ public sealed class PostingJournal
         var connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
+            if (Dialect == SqlDialect.PostgreSql && await SchemaExistsAsync(connection).ConfigureAwait(false))
+            {
+                return; // no DDL at all: even IF NOT EXISTS statements take locks that wait for open business transactions
+            }
+
             var transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
@@ -726,6 +739,17 @@ public sealed class PostingJournal
 
                 await transaction.CommitAsync().ConfigureAwait(false);
             }
+        }
+    }
+
+    private static async Task<bool> SchemaExistsAsync(DbConnection connection)
+    {
+        var command = connection.CreateCommand();
+        await using (command.ConfigureAwait(false))
+        {
+            string[] relations = [TableName, $"{TableName}_key", $"{TableName}_backlog", TenantTable, CheckpointTable];
+            command.CommandText = "SELECT " + string.Join(" AND ", relations.Select(r => $"to_regclass('{r}') IS NOT NULL"));
+            return await command.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false) is true;
         }
     }
 

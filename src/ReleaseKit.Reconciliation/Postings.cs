@@ -248,7 +248,13 @@ internal static class PostingKeys
 
     public static string NewIdempotencyKey() => "rk-" + Guid.NewGuid().ToString("N");
 
-    public static string ReversalKey(string idempotencyKey) => "rev-" + idempotencyKey;
+    /// <summary>
+    /// The idempotency key of the reversal of one ERP record: derived from the record's key and its ERP reference (unique
+    /// in the ERP), so two workers reversing the same record post one reversal, and two copies that share a key (an ERP
+    /// that does not deduplicate) get one reversal each.
+    /// </summary>
+    public static string ReversalKey(ErpRecord record) =>
+        "rev-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(record.IdempotencyKey + "\n" + record.ErpReference)))[..32];
 }
 
 /// <summary>Active ISO 4217 currency codes and their minor units.</summary>

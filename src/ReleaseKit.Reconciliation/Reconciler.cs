@@ -77,7 +77,7 @@ public sealed class ReplayResult
 /// <remarks>
 /// Every posting is claimed by a compare-and-set on its journal row that bumps the row's epoch (the fencing token) and
 /// sets a lease; a worker writes the outcome only if the epoch is still its own, and checks it before every attempt.
-/// Transient failures are retried with Polly; definite rejections never. Replays save checkpoints per run and tenant.
+/// Transient failures are retried with Polly; definite rejections never. Replays save checkpoints per run, plan and tenant.
 /// </remarks>
 public sealed class Reconciler
 {
@@ -156,19 +156,35 @@ public sealed class Reconciler
             return outcome;
         }
 
-        return await _journal.TryAcknowledgeAsync(entry, mine, reference, cancellationToken).ConfigureAwait(false)
+        // The ERP holds it: record that even if the caller gives up now.
+        return await _journal.TryAcknowledgeAsync(entry, mine, reference, CancellationToken.None).ConfigureAwait(false)
             ? PostingOutcome.Acknowledged
             : Fenced(entry, mine);
     }
 
     /// <summary>
     /// Posts a claimed entry. Returns the ERP reference when the ERP holds it (the caller records the acknowledgement,
-    /// alone or in a batch); otherwise records the rejection or deferral and returns the outcome.
+    /// alone or in a batch); otherwise records the rejection or deferral and returns the outcome. Once the ERP answered,
+    /// the outcome is written whatever the caller's token says. When the post ends with an exception (cancellation, or
+    /// one the gateway does not report as transient), the claim is given back as pending before it propagates, so the
+    /// next plan sees the posting at once (as missing, or as unacknowledged if the ERP took it) instead of hiding it
+    /// behind a live lease. <see cref="InMemoryErpCrashException"/> simulates the process dying, so nothing is written then.
     /// </summary>
     private async Task<(PostingOutcome Outcome, string? Reference)> SendClaimedAsync(JournalEntry entry, long epoch, DateTimeOffset claimedAt, CancellationToken cancellationToken)
     {
         var posting = new ErpPosting(entry.TenantId, entry.Kind, entry.BusinessKey, entry.IdempotencyKey, entry.PayloadFingerprint, entry.Payload, entry.Amount, entry.OccurredAt);
-        var result = await PostAsync(posting, entry, epoch, claimedAt, cancellationToken).ConfigureAwait(false);
+        ErpPostResult? result;
+        try
+        {
+            result = await PostAsync(posting, entry, epoch, claimedAt, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not InMemoryErpCrashException) // a simulated crash: the process is gone and writes nothing
+        {
+            Log.SendInterrupted(_logger, ex, entry.TenantId, entry.Kind.Value, entry.BusinessKey);
+            await _journal.TryEndClaimAsync(entry, epoch, PostingStatus.Pending, $"The send ended with {ex.GetType().Name}: {ex.Message} (the ERP may hold it; the next plan checks).", CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
         switch (result?.Outcome)
         {
             case null:
@@ -177,11 +193,11 @@ public sealed class Reconciler
                 return (PostingOutcome.Acknowledged, result.ErpReference!);
             case ErpPostOutcome.Rejected:
                 Log.Rejected(_logger, entry.TenantId, entry.Kind.Value, entry.BusinessKey, result.Reason);
-                return (await _journal.TryEndClaimAsync(entry, epoch, PostingStatus.Failed, result.Reason ?? "Rejected by the ERP.", cancellationToken).ConfigureAwait(false)
+                return (await _journal.TryEndClaimAsync(entry, epoch, PostingStatus.Failed, result.Reason ?? "Rejected by the ERP.", CancellationToken.None).ConfigureAwait(false)
                     ? PostingOutcome.Rejected
                     : Fenced(entry, epoch), null);
             default:
-                return (await _journal.TryEndClaimAsync(entry, epoch, PostingStatus.Pending, result.Reason ?? "Transient ERP failure.", cancellationToken).ConfigureAwait(false)
+                return (await _journal.TryEndClaimAsync(entry, epoch, PostingStatus.Pending, result.Reason ?? "Transient ERP failure.", CancellationToken.None).ConfigureAwait(false)
                     ? PostingOutcome.Deferred
                     : Fenced(entry, epoch), null);
         }
@@ -207,7 +223,7 @@ public sealed class Reconciler
         {
             var rows = _journal.ReadRowsAsync(tenant, scope.Kind, scope.From, scope.To, _options.PageSize, cancellationToken);
             var records = _gateway.ReadAsync(tenant, scope.From, scope.To, cancellationToken);
-            await foreach (var item in DiffEngine.DiffAsync(tenant, rows, records, scope, now, cancellationToken).ConfigureAwait(false))
+            await foreach (var item in DiffEngine.DiffAsync(tenant, rows, records, scope, now, (kind, key, token) => _journal.FindRowAsync(tenant, kind, key, token), cancellationToken).ConfigureAwait(false))
             {
                 yield return item;
             }
@@ -245,13 +261,20 @@ public sealed class Reconciler
 
     /// <summary>
     /// Executes a plan, tenant by tenant (each claimed for this worker; on PostgreSQL with <c>FOR UPDATE SKIP LOCKED</c>,
-    /// so several workers split the tenants). Saves a checkpoint per <paramref name="runId"/> and tenant every
-    /// <see cref="ReconciliationOptions.CheckpointInterval"/> items; running the same run id again resumes after it.
+    /// so several workers split the tenants). Saves a checkpoint per <paramref name="runId"/>, plan and tenant every
+    /// <see cref="ReconciliationOptions.CheckpointInterval"/> items; executing the same plan with the same run id again
+    /// resumes after it. A new plan under the same run id (the next round of plan-and-execute, or a plan per kind) has
+    /// checkpoints of its own and skips nothing.
     /// </summary>
+    /// <remarks>
+    /// When the run is cancelled or a post ends with an exception that is not transient, what the ERP accepted so far is
+    /// recorded together with the checkpoint, the postings this worker claimed but did not send are given back as pending,
+    /// and the tenant is released before the exception propagates; these writes do not observe the cancellation.
+    /// </remarks>
     /// <param name="plan">The plan.</param>
-    /// <param name="runId">The run's id: the same id resumes a crashed run.</param>
+    /// <param name="runId">The run's id: the same id and plan resume a crashed or cancelled run.</param>
     /// <param name="progress">Receives progress after every item.</param>
-    /// <param name="cancellationToken">Cancels the run (what is done stays done).</param>
+    /// <param name="cancellationToken">Cancels the run (what is done stays done and is recorded).</param>
     /// <returns>What was done.</returns>
     public async Task<ReplayResult> ExecuteAsync(ReconciliationPlan plan, string runId, IProgress<ReplayProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -274,106 +297,168 @@ public sealed class Reconciler
                 continue;
             }
 
-            var checkpoint = await _journal.GetCheckpointAsync(runId, tenant, cancellationToken).ConfigureAwait(false);
-            if (checkpoint is not null)
+            var crashed = false;
+            try
             {
-                Log.Resumed(_logger, runId, tenant, checkpoint);
-            }
+                var checkpoint = await _journal.GetCheckpointAsync(runId, plan.Id, tenant, cancellationToken).ConfigureAwait(false);
+                if (checkpoint is not null)
+                {
+                    Log.Resumed(_logger, runId, tenant, checkpoint);
+                }
 
-            var lost = false;
-            for (var first = 0; first < items.Count && !lost; first += _options.CheckpointInterval)
+                var lost = false;
+                for (var first = 0; first < items.Count && !lost; first += _options.CheckpointInterval)
+                {
+                    var chunk = items.GetRange(first, Math.Min(_options.CheckpointInterval, items.Count - first));
+                    var todo = new List<Discrepancy>(chunk.Count);
+                    foreach (var item in chunk)
+                    {
+                        if (checkpoint is not null && string.CompareOrdinal(Position(item), checkpoint) <= 0)
+                        {
+                            result.ResumedPast++;
+                            progress?.Report(new ReplayProgress(++processed, plan.Items.Count, tenant));
+                        }
+                        else
+                        {
+                            todo.Add(item);
+                        }
+                    }
+
+                    if (todo.Count > 0)
+                    {
+                        processed = await ExecuteChunkAsync(plan, runId, tenant, todo, result, progress, processed, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    lost = !await _journal.TryRenewTenantAsync(tenant, held, _options.LeaseDuration, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (InMemoryErpCrashException)
             {
-                var chunk = items.GetRange(first, Math.Min(_options.CheckpointInterval, items.Count - first));
-                var todo = new List<Discrepancy>(chunk.Count);
-                foreach (var item in chunk)
-                {
-                    if (checkpoint is not null && string.CompareOrdinal(Position(item), checkpoint) <= 0)
-                    {
-                        result.ResumedPast++;
-                        progress?.Report(new ReplayProgress(++processed, plan.Items.Count, tenant));
-                    }
-                    else
-                    {
-                        todo.Add(item);
-                    }
-                }
-
-                if (todo.Count == 0)
-                {
-                    continue;
-                }
-
-                // One commit claims the chunk's replays and one records their acknowledgements with the checkpoint.
-                var replays = todo.Where(i => i.Action == ReconciliationAction.Replay).ToList();
-                var claimedAt = _time.GetUtcNow();
-                var claims = replays.Count == 0 ? [] : await _journal.InTransactionAsync(
-                    async transaction =>
-                    {
-                        var epochs = new long?[replays.Count];
-                        for (var i = 0; i < replays.Count; i++)
-                        {
-                            epochs[i] = await _journal.TryClaimAsync(replays[i].Journal!, replays[i].Journal!.Epoch, WorkerId, _options.LeaseDuration, cancellationToken, transaction).ConfigureAwait(false);
-                        }
-
-                        return epochs;
-                    },
-                    cancellationToken).ConfigureAwait(false);
-                var acknowledgements = new List<(JournalEntry Entry, long Epoch, string Reference)>();
-                var next = 0;
-                foreach (var item in todo)
-                {
-                    if (item.Action == ReconciliationAction.Replay)
-                    {
-                        var outcome = PostingOutcome.Skipped;
-                        if (claims[next++] is { } epoch)
-                        {
-                            (outcome, var reference) = await SendClaimedAsync(item.Journal!, epoch, claimedAt, cancellationToken).ConfigureAwait(false);
-                            if (reference is not null)
-                            {
-                                acknowledgements.Add((item.Journal!, epoch, reference));
-                            }
-                        }
-
-                        _ = outcome switch
-                        {
-                            PostingOutcome.Acknowledged => 0,
-                            PostingOutcome.Rejected => result.Rejected++,
-                            PostingOutcome.Deferred => result.Deferred++,
-                            _ => result.Skipped++,
-                        };
-                        Count(item.Action, outcome.ToString());
-                    }
-                    else
-                    {
-                        await ExecuteItemAsync(item, result, cancellationToken).ConfigureAwait(false);
-                    }
-
-                    progress?.Report(new ReplayProgress(++processed, plan.Items.Count, tenant));
-                }
-
-                var position = Position(chunk[^1]);
-                var acknowledged = await _journal.InTransactionAsync(
-                    async transaction =>
-                    {
-                        var count = 0;
-                        foreach (var (entry, epoch, reference) in acknowledgements)
-                        {
-                            count += await _journal.TryAcknowledgeAsync(entry, epoch, reference, cancellationToken, transaction).ConfigureAwait(false) ? 1 : 0;
-                        }
-
-                        await _journal.SaveCheckpointAsync(runId, tenant, position, cancellationToken, transaction).ConfigureAwait(false);
-                        return count;
-                    },
-                    cancellationToken).ConfigureAwait(false);
-                result.Replayed += acknowledged;
-                result.Skipped += acknowledgements.Count - acknowledged; // fenced off: another worker took them over
-                lost = !await _journal.TryRenewTenantAsync(tenant, held, _options.LeaseDuration, cancellationToken).ConfigureAwait(false);
+                crashed = true; // simulates the process dying: it releases nothing
+                throw;
             }
-
-            await _journal.TryRenewTenantAsync(tenant, held, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+            finally
+            {
+                if (!crashed)
+                {
+                    await _journal.TryRenewTenantAsync(tenant, held, TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
+                }
+            }
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Executes one chunk of a tenant: one commit claims its replays, then every item is worked on in key order, then one
+    /// commit records the acknowledgements with the checkpoint (the last item finished). On an exception the claims not
+    /// yet used are given back and what was finished is still recorded.
+    /// </summary>
+    private async Task<int> ExecuteChunkAsync(ReconciliationPlan plan, string runId, string tenant, List<Discrepancy> todo, ReplayResult result, IProgress<ReplayProgress>? progress, int processed, CancellationToken cancellationToken)
+    {
+        var replays = todo.Where(i => i.Action == ReconciliationAction.Replay).ToList();
+        var claimedAt = _time.GetUtcNow();
+        var claims = replays.Count == 0 ? [] : await _journal.InTransactionAsync(
+            async transaction =>
+            {
+                var epochs = new long?[replays.Count];
+                for (var i = 0; i < replays.Count; i++)
+                {
+                    epochs[i] = await _journal.TryClaimAsync(replays[i].Journal!, replays[i].Journal!.Epoch, WorkerId, _options.LeaseDuration, cancellationToken, transaction).ConfigureAwait(false);
+                }
+
+                return epochs;
+            },
+            cancellationToken).ConfigureAwait(false);
+        var acknowledgements = new List<(JournalEntry Entry, long Epoch, string Reference)>();
+        var next = 0;
+        string? finished = null;
+        var crashed = false;
+        try
+        {
+            foreach (var item in todo)
+            {
+                if (item.Action == ReconciliationAction.Replay)
+                {
+                    var outcome = PostingOutcome.Skipped;
+                    if (claims[next++] is { } epoch)
+                    {
+                        (outcome, var reference) = await SendClaimedAsync(item.Journal!, epoch, claimedAt, cancellationToken).ConfigureAwait(false);
+                        if (reference is not null)
+                        {
+                            acknowledgements.Add((item.Journal!, epoch, reference));
+                        }
+                    }
+
+                    _ = outcome switch
+                    {
+                        PostingOutcome.Acknowledged => 0,
+                        PostingOutcome.Rejected => result.Rejected++,
+                        PostingOutcome.Deferred => result.Deferred++,
+                        _ => result.Skipped++,
+                    };
+                    Count(item.Action, outcome.ToString());
+                }
+                else
+                {
+                    await ExecuteItemAsync(item, result, cancellationToken).ConfigureAwait(false);
+                }
+
+                finished = Position(item);
+                progress?.Report(new ReplayProgress(++processed, plan.Items.Count, tenant));
+            }
+        }
+        catch (InMemoryErpCrashException)
+        {
+            crashed = true; // simulates the process dying: it writes nothing more
+            throw;
+        }
+        finally
+        {
+            if (!crashed)
+            {
+                await FinishChunkAsync(plan, runId, tenant, replays, claims, next, acknowledgements, finished, result).ConfigureAwait(false);
+            }
+        }
+
+        return processed;
+    }
+
+    /// <summary>Gives back the claims not used, then records the acknowledgements with the checkpoint in one commit (not cancellable).</summary>
+    private async Task FinishChunkAsync(ReconciliationPlan plan, string runId, string tenant, List<Discrepancy> replays, long?[] claims, int next, List<(JournalEntry Entry, long Epoch, string Reference)> acknowledgements, string? finished, ReplayResult result)
+    {
+        // Claimed in this chunk but never sent (the loop stopped early): give them back so that nothing hides behind a lease.
+        for (var i = next; i < claims.Length; i++)
+        {
+            if (claims[i] is { } unsent)
+            {
+                await _journal.TryEndClaimAsync(replays[i].Journal!, unsent, PostingStatus.Pending, "The replay stopped before sending it.", CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+
+        // What the ERP accepted is recorded even when the run was cancelled or failed.
+        if (acknowledgements.Count > 0 || finished is not null)
+        {
+            var acknowledged = await _journal.InTransactionAsync(
+                async transaction =>
+                {
+                    var count = 0;
+                    foreach (var (entry, epoch, reference) in acknowledgements)
+                    {
+                        count += await _journal.TryAcknowledgeAsync(entry, epoch, reference, CancellationToken.None, transaction).ConfigureAwait(false) ? 1 : 0;
+                    }
+
+                    if (finished is not null)
+                    {
+                        await _journal.SaveCheckpointAsync(runId, plan.Id, tenant, finished, CancellationToken.None, transaction).ConfigureAwait(false);
+                    }
+
+                    return count;
+                },
+                CancellationToken.None).ConfigureAwait(false);
+            result.Replayed += acknowledged;
+            result.Skipped += acknowledgements.Count - acknowledged; // fenced off: another worker took them over
+        }
     }
 
     private static string Position(Discrepancy item) => item.Kind + "\u0001" + item.BusinessKey;
@@ -389,7 +474,7 @@ public sealed class Reconciler
                 break;
             case ReconciliationAction.Acknowledge:
                 var fence = await _journal.TryFenceAsync(item.Journal!, item.Journal!.Epoch, cancellationToken).ConfigureAwait(false);
-                if (fence is { } epoch && await _journal.TryAcknowledgeAsync(item.Journal, epoch, item.Downstream[0].ErpReference, cancellationToken).ConfigureAwait(false))
+                if (fence is { } epoch && await _journal.TryAcknowledgeAsync(item.Journal, epoch, item.Downstream[0].ErpReference, CancellationToken.None).ConfigureAwait(false))
                 {
                     result.Acknowledged++;
                 }
@@ -410,7 +495,7 @@ public sealed class Reconciler
 
                 foreach (var record in item.ToReverse)
                 {
-                    var reversal = new ErpPosting(record.TenantId, record.Kind, record.BusinessKey, PostingKeys.ReversalKey(record.IdempotencyKey), record.PayloadFingerprint, string.Empty, record.Amount, record.OccurredAt, record.ErpReference);
+                    var reversal = new ErpPosting(record.TenantId, record.Kind, record.BusinessKey, PostingKeys.ReversalKey(record), record.PayloadFingerprint, string.Empty, record.Amount, record.OccurredAt, record.ErpReference);
                     var posted = await PostAsync(reversal, null, 0, default, cancellationToken).ConfigureAwait(false);
                     _ = posted!.Outcome switch
                     {
@@ -439,8 +524,8 @@ public sealed class Reconciler
     }
 
     /// <summary>
-    /// Posts with retries for transient failures. For a claimed posting (<paramref name="fenced"/>), every attempt first
-    /// checks the fence: once half the lease has passed since <paramref name="claimedAt"/> (leaving room for clock skew
+    /// Posts with retries for transient failures. For a claimed posting (<paramref name="fenced"/>), every attempt, after
+    /// waiting for the rate limit and right before the gateway call, checks the fence: once half the lease has passed since <paramref name="claimedAt"/> (leaving room for clock skew
     /// between workers), it asks the journal whether this worker still holds the epoch. Null when fenced off.
     /// </summary>
     private async Task<ErpPostResult?> PostAsync(ErpPosting posting, JournalEntry? fenced, long epoch, DateTimeOffset claimedAt, CancellationToken cancellationToken)
@@ -451,16 +536,17 @@ public sealed class Reconciler
             var result = await _retry.ExecuteAsync(
                 async token =>
                 {
+                    // The token first, then the fence: a wait for the rate limit can outlast the lease.
+                    if (_rate is not null)
+                    {
+                        await _rate.AcquireAsync(token).ConfigureAwait(false);
+                    }
+
                     if (fenced is not null && _time.GetUtcNow() - claimedAt >= _options.LeaseDuration / 2
                         && !await _journal.IsStillOwnerAsync(fenced, epoch, WorkerId, token).ConfigureAwait(false))
                     {
                         lost = true;
                         return ErpPostResult.Rejected("fenced");
-                    }
-
-                    if (_rate is not null)
-                    {
-                        await _rate.AcquireAsync(token).ConfigureAwait(false);
                     }
 
                     return await _gateway.PostAsync(posting, token).ConfigureAwait(false);

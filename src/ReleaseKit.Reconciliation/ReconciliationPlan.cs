@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text;
 
 namespace ReleaseKit.Reconciliation;
@@ -11,6 +12,7 @@ public sealed class ReconciliationPlan
         Scope = scope;
         CreatedAt = createdAt;
         Items = items;
+        Id = Identify(scope, items);
     }
 
     /// <summary>Gets the scope.</summary>
@@ -21,6 +23,13 @@ public sealed class ReconciliationPlan
 
     /// <summary>Gets the discrepancies, by tenant, kind and business key, each with its action.</summary>
     public IReadOnlyList<Discrepancy> Items { get; }
+
+    /// <summary>
+    /// Gets the plan's identity: a hash of its scope and of every item with the journal epoch, status and ERP references
+    /// it was planned from. Checkpoints are kept per run id, plan and tenant, so that only the same plan resumes past them;
+    /// a new plan (made after anything changed) never skips an item because of another plan's checkpoint.
+    /// </summary>
+    internal string Id { get; }
 
     /// <summary>Gets whether nothing is left to replay, compensate or acknowledge (held items may remain).</summary>
     public bool IsSettled => Items.All(i => i.Action == ReconciliationAction.Hold);
@@ -54,6 +63,26 @@ public sealed class ReconciliationPlan
 
     /// <inheritdoc />
     public override string ToString() => Render();
+
+    private static string Identify(ReconciliationScope scope, IReadOnlyList<Discrepancy> items)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        void Add(string? text) => hash.AppendData(Encoding.UTF8.GetBytes((text ?? "\u0002") + "\u0001"));
+        Add(scope.ToString());
+        foreach (var item in items)
+        {
+            Add(item.TenantId);
+            Add(item.Kind);
+            Add(item.BusinessKey);
+            Add(item.Class.ToString());
+            Add(item.Action.ToString());
+            Add(item.Journal is { } j ? string.Create(CultureInfo.InvariantCulture, $"{j.IdempotencyKey}:{j.Epoch}:{j.Status}") : null);
+            Add(string.Join(",", item.Downstream.Select(r => r.ErpReference)));
+            Add(string.Join(",", item.ToReverse.Select(r => r.ErpReference)));
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset())[..32];
+    }
 }
 
 /// <summary>Counts of what a reconciliation found, amounts by currency and the held items.</summary>

@@ -99,13 +99,16 @@ internal sealed class BillingFleet : IAsyncDisposable
 /// <summary>The app's HTTP API, as a client sees it.</summary>
 internal sealed class BillingClient(HttpClient http) : IDisposable
 {
-    public async Task<long> FirstProjectAsync(string tenant)
+    public Uri? BaseAddress => http.BaseAddress;
+
+    public async Task<long> FirstProjectAsync(string tenant) => (await ProjectsAsync(tenant))[0].Id;
+
+    public async Task<List<Project>> ProjectsAsync(string tenant)
     {
         using var request = Request(HttpMethod.Get, "/projects", tenant);
         using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
         response.EnsureSuccessStatusCode();
-        var projects = await response.Content.ReadFromJsonAsync<List<Project>>(TestContext.Current.CancellationToken);
-        return projects![0].Id;
+        return (await response.Content.ReadFromJsonAsync<List<Project>>(TestContext.Current.CancellationToken))!;
     }
 
     /// <summary>Books time, approves the invoice and exports it; returns the invoice and the export's HTTP status.</summary>
@@ -133,7 +136,7 @@ internal sealed class BillingClient(HttpClient http) : IDisposable
     private static HttpRequestMessage Request(HttpMethod method, string path, string tenant)
     {
         var request = new HttpRequestMessage(method, path);
-        request.Headers.Add("X-Tenant-Id", tenant);
+        request.Headers.Add(BillingApp.TenantHeader, tenant);
         return request;
     }
 }

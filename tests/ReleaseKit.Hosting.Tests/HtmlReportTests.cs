@@ -104,7 +104,7 @@ public sealed partial class HtmlReportTests
     }
 
     [Fact]
-    public async Task Chromium_renders_the_page_without_script_errors_and_shows_the_verdict()
+    public async Task Chromium_renders_the_full_report_without_script_errors_and_shows_the_verdict_and_every_section()
     {
         if (!File.Exists(Chromium))
         {
@@ -113,16 +113,21 @@ public sealed partial class HtmlReportTests
 
         using var directory = new TempDirectory();
         var page = directory.File("report.html");
-        await File.WriteAllTextAsync(page, Html(SampledReport()), TestContext.Current.CancellationToken);
+        var report = await ReleaseReportSamples.FullAsync(directory);
+        await File.WriteAllTextAsync(page, HtmlReleaseReportTests.Html(report), TestContext.Current.CancellationToken);
         var screenshot = directory.File("report.png");
 
         var dom = await RunChromiumAsync(directory, $"--dump-dom file://{page}");
-        await RunChromiumAsync(directory, $"--screenshot={screenshot} --window-size=1100,1400 --hide-scrollbars file://{page}");
+        await RunChromiumAsync(directory, $"--screenshot={screenshot} --window-size=1100,3000 --hide-scrollbars file://{page}");
 
         Assert.Contains("data-report-ready=\"1\"", dom);
         Assert.Contains("data-verdict=\"fail\"", dom);
         Assert.Contains(">FAIL</div>", dom);
         Assert.Contains("erp-backlog", dom);
+        Assert.Contains("<section id=\"migrations\">", dom);
+        Assert.Contains("<section id=\"health\">", dom);
+        Assert.Contains("<section id=\"reconciliation\">", dom);
+        Assert.Contains("<svg class=\"chart\"", dom);
         Assert.True(new FileInfo(screenshot).Length > 10_000, "the screenshot has content");
         if (Environment.GetEnvironmentVariable("RELEASEKIT_REPORT_SCREENSHOT") is { Length: > 0 } keep)
         {

@@ -14,9 +14,10 @@ internal sealed class Harness : IAsyncDisposable
     private readonly PostgresDatabase? _postgres;
     private readonly DbDataSource _dataSource;
 
-    private Harness(DbDataSource dataSource, TempDirectory? temp, PostgresDatabase? postgres)
+    private Harness(DbDataSource dataSource, TempDirectory? temp, PostgresDatabase? postgres, FakeTimeProvider? time)
     {
         _dataSource = dataSource;
+        Time = time ?? new FakeTimeProvider(Start);
         _temp = temp;
         _postgres = postgres;
         Journal = new PostingJournal(dataSource, Time);
@@ -24,7 +25,7 @@ internal sealed class Harness : IAsyncDisposable
 
     public static TheoryData<string> Databases => ["sqlite", "postgres"];
 
-    public FakeTimeProvider Time { get; } = new(Start);
+    public FakeTimeProvider Time { get; }
 
     public PostingJournal Journal { get; }
 
@@ -32,23 +33,23 @@ internal sealed class Harness : IAsyncDisposable
 
     public DbDataSource DataSource => _dataSource;
 
-    public static async Task<Harness> CreateAsync(string database)
+    public static async Task<Harness> CreateAsync(string database, FakeTimeProvider? time = null)
     {
         if (database == "postgres")
         {
             var db = await ReleaseKit.Testing.Databases.PostgresAsync();
-            return new Harness(db.DataSource, null, db);
+            return new Harness(db.DataSource, null, db, time);
         }
 
         var temp = new TempDirectory();
-        return new Harness(ReleaseKit.Testing.Databases.Sqlite(temp), temp, null);
+        return new Harness(ReleaseKit.Testing.Databases.Sqlite(temp), temp, null, time);
     }
 
-    public Reconciler Reconciler(string worker = "worker-a", Action<ReconciliationOptions>? configure = null)
+    public Reconciler Reconciler(string worker = "worker-a", Action<ReconciliationOptions>? configure = null, IErpGateway? gateway = null)
     {
         var options = new ReconciliationOptions { WorkerId = worker, RetryDelay = TimeSpan.Zero, MaxPostsPerSecond = null, LeaseDuration = TimeSpan.FromMinutes(1), PageSize = 3, CheckpointInterval = 1 };
         configure?.Invoke(options);
-        return new Reconciler(Journal, Erp, options, Time);
+        return new Reconciler(Journal, gateway ?? Erp, options, Time);
     }
 
     public static PostingRequest Request(string businessKey, decimal amount = 120.50m, string tenant = "acme", string currency = "EUR", string release = "2026.11.3", string? payload = null, PostingKind? kind = null, int minute = 5) =>

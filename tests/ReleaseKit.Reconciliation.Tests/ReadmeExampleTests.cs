@@ -55,7 +55,7 @@ public sealed class ReadmeExampleTests : IDisposable
         await reconciler.SendAsync(entry);                                    // claim, post with the key, retry transient, acknowledge
         var scope = new ReconciliationScope(from, to, ["acme"], releaseVersion: "2026.11.3");
         var plan = await reconciler.PlanAsync(scope); Console.WriteLine(plan.Render()); // dry run: changes nothing
-        var result = await reconciler.ExecuteAsync(plan, runId: "rollback-2026.11.3"); // same run id resumes after a crash
+        var result = await reconciler.ExecuteAsync(plan, runId: "rollback-2026.11.3"); // same plan + run id resume after a crash
         // --- end ---
 
         Assert.Equal((1, 1), (plan.Count(ReconciliationAction.Replay), plan.Count(ReconciliationAction.Compensate)));

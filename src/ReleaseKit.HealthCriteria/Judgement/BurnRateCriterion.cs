@@ -163,6 +163,24 @@ public sealed class BurnRateCriterion : HealthCriterion
         return Result(verdict, reason, sampleSize, worstObserved, worstFactor, statistic: $"burn rate of '{Signal}' per '{TotalSignal}' against {F(Objective * 100)}% over {Period.TotalDays:0.##} days", extra: evidence);
     }
 
+    internal override IReadOnlyList<HealthSeriesPoint> Series(EvaluationContext context)
+    {
+        // The burn rate of each slice of the window: bad / total / (1 - objective), comparable with the alert's factor.
+        var budget = 1 - Objective;
+        var bad = context.CurrentSlices(Signal, Tier)?.ToDictionary(s => s.Start) ?? [];
+        var points = new List<HealthSeriesPoint>();
+        foreach (var (start, width, total) in context.CurrentSlices(TotalSignal, Tier) ?? [])
+        {
+            if (total.Total > 0)
+            {
+                var badEvents = bad.TryGetValue(start, out var b) ? b.Aggregate.Total : 0;
+                points.Add(new HealthSeriesPoint(start, width, (double)badEvents / total.Total / budget, total.Total));
+            }
+        }
+
+        return points;
+    }
+
     private (double Rate, long Total, long Bad) Burn(EvaluationContext context, TimeSpan window, double budget)
     {
         var start = context.Now - window;

@@ -77,6 +77,9 @@ public abstract class HealthCriterion
 
     internal abstract CriterionResult Evaluate(EvaluationContext context);
 
+    /// <summary>The judged statistic per time slice of the window, for charts; empty when the criterion has no such series.</summary>
+    internal virtual IReadOnlyList<HealthSeriesPoint> Series(EvaluationContext context) => [];
+
     internal virtual void Validate(List<string> problems)
     {
         if (!(Weight > 0 && double.IsFinite(Weight)))
@@ -229,6 +232,49 @@ public sealed class ThresholdCriterion : HealthCriterion
 
         var relativeLimit = MaxRelativeIncrease is { } inc ? baseline * (1 + inc) : baseline * (1 - MaxRelativeDecrease!.Value);
         return Result(Verdict.Pass, $"{statistic} of '{Signal}' is {F(observed)}, within the limits (baseline {F(baseline)}).", sampleSize, observed, relativeLimit, baseline, statistic, baselineSize);
+    }
+
+    internal override IReadOnlyList<HealthSeriesPoint> Series(EvaluationContext context)
+    {
+        var signal = context.CurrentSlices(Signal, Tier);
+        var denominator = context.CurrentSlices(Denominator, Tier);
+        var points = new List<HealthSeriesPoint>();
+        if (Statistic == HealthStatistic.Rate)
+        {
+            // A rate is measured where the denominator counted events; a slice without bad events is a rate of 0.
+            var bad = signal?.ToDictionary(s => s.Start) ?? [];
+            foreach (var (start, width, events) in denominator ?? [])
+            {
+                var numerator = bad.TryGetValue(start, out var b) ? b.Aggregate : new SignalAggregate(SignalKind.Counter, null, 0);
+                if (Measure(numerator, events, out var n, out var problem) is { } rate && problem is null && double.IsFinite(rate))
+                {
+                    points.Add(new HealthSeriesPoint(start, width, rate, n));
+                }
+            }
+
+            return points;
+        }
+
+        var denominators = denominator?.ToDictionary(s => s.Start);
+        long running = 0;
+        foreach (var (start, width, aggregate) in signal ?? [])
+        {
+            if (Statistic == HealthStatistic.Total)
+            {
+                // The limit applies to the window's total, so the series is the total so far.
+                running += aggregate.Total;
+                var events = denominators is not null && denominators.TryGetValue(start, out var d) ? d.Aggregate.Total : aggregate.Total;
+                points.Add(new HealthSeriesPoint(start, width, running, events));
+                continue;
+            }
+
+            if (Measure(aggregate, null, out var n, out var problem) is { } value && problem is null && double.IsFinite(value))
+            {
+                points.Add(new HealthSeriesPoint(start, width, value, n));
+            }
+        }
+
+        return points;
     }
 
     private string Describe() => Statistic switch
@@ -389,5 +435,20 @@ public sealed class BaselineComparisonCriterion : HealthCriterion
                 ? $"'{Signal}' differs from the baseline (p = {F(test.PValue)}) but the shift {F(test.HodgesLehmannShift)} is within the {F(MinimumRelativeShift * 100)}% bound or in the harmless direction."
                 : $"No significant change of '{Signal}' against the baseline (p = {F(test.PValue)} ≥ {F(SignificanceLevel)}).";
         return Result(verdict, reason, sketch.Count, sketch.GetQuantile(0.5), baselineMedian * (1 + MinimumRelativeShift), baselineMedian, statistic, test.BaselineCount, test.PValue, test.HodgesLehmannShift, evidence);
+    }
+
+    internal override IReadOnlyList<HealthSeriesPoint> Series(EvaluationContext context)
+    {
+        // The criterion compares medians: the series is the median of each slice.
+        var points = new List<HealthSeriesPoint>();
+        foreach (var (start, width, aggregate) in context.CurrentSlices(Signal, Tier) ?? [])
+        {
+            if (aggregate.Sketch is { Count: > 0 } sketch)
+            {
+                points.Add(new HealthSeriesPoint(start, width, sketch.GetQuantile(0.5), sketch.Count));
+            }
+        }
+
+        return points;
     }
 }

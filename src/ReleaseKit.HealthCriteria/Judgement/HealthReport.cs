@@ -22,6 +22,8 @@ public enum HealthVerdict
 /// <summary>The judgement of one criterion with its evidence.</summary>
 public sealed class CriterionResult
 {
+    private Lazy<IReadOnlyList<HealthSeriesPoint>> _series = new(static () => []);
+
     internal CriterionResult(HealthCriterion criterion, Verdict verdict, string reason, long sampleSize, double? observed, double? threshold, double? baseline, string? statistic, long? baselineSampleSize, double? pValue, double? effect, IReadOnlyList<Evidence> evidence)
     {
         Name = criterion.Name;
@@ -90,6 +92,13 @@ public sealed class CriterionResult
     /// <summary>Gets further facts (burn rate per alert window, p-value...).</summary>
     public IReadOnlyList<Evidence> Evidence { get; }
 
+    /// <summary>
+    /// Gets the judged statistic per time slice of the window, in time order, for charts: the rate, quantile, median or burn
+    /// rate of each slice (a counter's total so far for <see cref="HealthStatistic.Total"/>). Computed on first access from
+    /// the slices the monitor still holds; empty when the signal recorded nothing in the window.
+    /// </summary>
+    public IReadOnlyList<HealthSeriesPoint> Series => _series.Value;
+
     /// <summary>The criterion's facts as gate evidence.</summary>
     /// <returns>The evidence.</returns>
     public IEnumerable<Evidence> ToEvidence()
@@ -115,6 +124,8 @@ public sealed class CriterionResult
 
     /// <inheritdoc />
     public override string ToString() => $"{Name}: {Verdict} — {Reason}";
+
+    internal void SetSeries(Func<IReadOnlyList<HealthSeriesPoint>> series) => _series = new(series);
 
     private static string Format(double value) => value.ToString("G6", CultureInfo.InvariantCulture);
 }

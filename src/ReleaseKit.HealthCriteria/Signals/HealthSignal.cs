@@ -107,6 +107,27 @@ public sealed class HealthSignal
         return Combine(slices);
     }
 
+    /// <summary>What the signal recorded in each slice of <c>[start, end)</c>, in time order (every tier together when <paramref name="tier"/> is null).</summary>
+    internal List<(DateTimeOffset Start, TimeSpan Width, SignalAggregate Aggregate)> SliceAggregates(DateTimeOffset start, DateTimeOffset end, string? tier)
+    {
+        var slices = new List<Slice>();
+        var startTicks = (start - _origin).Ticks;
+        var endTicks = (end - _origin).Ticks;
+        if (tier is null)
+        {
+            foreach (var series in _tiers.Values)
+            {
+                series.Collect(startTicks, endTicks, slices);
+            }
+        }
+        else if (_tiers.TryGetValue(tier, out var series))
+        {
+            series.Collect(startTicks, endTicks, slices);
+        }
+
+        return [.. slices.GroupBy(s => s.Start).OrderBy(g => g.Key).Select(g => (_origin.AddTicks(g.Key), TimeSpan.FromTicks(g.Max(s => s.Width)), Combine([.. g])))];
+    }
+
     internal void AddRejectedIncrement() => Interlocked.Increment(ref _rejectedDeltas);
 
     internal void AddCounterReset() => Interlocked.Increment(ref _counterResets);

@@ -174,7 +174,10 @@ internal static class CheckCommand
             throw new UsageException(ex.Message, ex);
         }
 
-        await WriteReportsAsync(console, report, formats, args.OutDirectory, cancellationToken).ConfigureAwait(false);
+        var releaseReport = formats.Contains("html")
+            ? await ReleaseReportBuilder.BuildAsync(console, report, cancellationToken).ConfigureAwait(false)
+            : new ReleaseReport(report);
+        await WriteReportsAsync(console, releaseReport, formats, args.OutDirectory, cancellationToken).ConfigureAwait(false);
         var exitCode = report.ExitCode;
         if (store is not null)
         {
@@ -208,13 +211,13 @@ internal static class CheckCommand
         return exitCode;
     }
 
-    private static async Task WriteReportsAsync(CommandConsole console, GateReport report, string[] formats, string? outDirectory, CancellationToken cancellationToken)
+    private static async Task WriteReportsAsync(CommandConsole console, ReleaseReport releaseReport, string[] formats, string? outDirectory, CancellationToken cancellationToken)
     {
         if (outDirectory is null)
         {
             foreach (var format in formats)
             {
-                Write(report, format, console.Output);
+                Write(releaseReport, format, console.Output);
             }
 
             return;
@@ -229,28 +232,28 @@ internal static class CheckCommand
                 var writer = new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)) { NewLine = "\n" };
                 await using (writer.ConfigureAwait(false))
                 {
-                    Write(report, format, writer);
+                    Write(releaseReport, format, writer);
                     await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
                 }
             }
         }
 
-        Write(report, "text", console.Output);
+        Write(releaseReport, "text", console.Output);
         foreach (var format in formats)
         {
             await console.Output.WriteLineAsync($"Wrote {Path.GetFullPath(Path.Combine(outDirectory, "releasekit-check" + Extension(format)))}").ConfigureAwait(false);
         }
     }
 
-    private static void Write(GateReport report, string format, TextWriter writer)
+    private static void Write(ReleaseReport report, string format, TextWriter writer)
     {
         if (format == "html")
         {
-            HtmlGateReportWriter.Write(report, writer);
+            HtmlReleaseReportWriter.Write(report, writer);
         }
         else
         {
-            GateReportWriter.Write(report, GateReportWriter.ParseFormat(format), writer);
+            GateReportWriter.Write(report.Gates, GateReportWriter.ParseFormat(format), writer);
         }
     }
 

@@ -27,6 +27,8 @@ internal static class CommandTree
         releasekit.Subcommands.Add(CheckCommand.Create(console));
         releasekit.Subcommands.Add(MigrationsCommand.Create(console));
         releasekit.Subcommands.Add(HealthCommand.Create(console));
+        releasekit.Subcommands.Add(RehearseCommand.Create(console));
+        releasekit.Subcommands.Add(ReconcileCommand.Create(console));
         var root = new RootCommand("The application, run as its own release checker.");
         root.Subcommands.Add(releasekit);
         return root;

@@ -29,7 +29,8 @@ public sealed class FleetMigratorOptions
 
 /// <summary>
 /// Applies pending migrations by phase with FluentMigrator's runner, one migrator at a time across the fleet, and refuses a
-/// Contract while a live instance runs a build that does not know it.
+/// Contract while a live instance runs a build that does not know it (the live instances are read right before each Contract).
+/// The migration lock is checked before each migration and each backfill batch; once it is lost the apply stops with a failed result.
 /// </summary>
 public sealed class FleetMigrator
 {
@@ -126,6 +127,7 @@ public sealed class FleetMigrator
     /// <param name="backfillProgress">Receives the progress of batched backfills; <see langword="null"/> for none.</param>
     /// <param name="cancellationToken">Cancels waiting for the lock and a backfill between batches; a migration that has started runs to its end.</param>
     /// <exception cref="TimeoutException">Another migrator held the lock for longer than the lock timeout.</exception>
+    /// <exception cref="InvalidOperationException">A migration's phase differs from the one already published for its version.</exception>
     public async Task<MigrationApplyResult> ApplyAsync(Phase upTo, IProgress<BackfillProgress>? backfillProgress, CancellationToken cancellationToken)
     {
         if (!Enum.IsDefined(upTo))
@@ -139,7 +141,6 @@ public sealed class FleetMigrator
         {
             using var activity = MigrationsTelemetry.ActivitySource.StartActivity("releasekit.migrations.apply");
             var applied = (await _registry.GetAppliedMigrationsAsync(cancellationToken).ConfigureAwait(false)).Select(a => a.Version).ToHashSet();
-            var live = await _registry.GetLiveInstancesAsync(cancellationToken).ConfigureAwait(false);
             var done = new List<long>();
             var scope = _runnerServices.CreateScope();
             try
@@ -157,6 +158,13 @@ public sealed class FleetMigrator
                         return Finish(upTo, MigrationApplyResult.Stopped(done, migration.Version, $"Migration {migration.Version} is a {phase}; apply stopped at phase {upTo}.", [], refused: false));
                     }
 
+                    if (await LockLostAsync(handle, migration, cancellationToken).ConfigureAwait(false) is { } lost)
+                    {
+                        return Finish(upTo, MigrationApplyResult.Failed(done, migration.Version, lost.Message, lost));
+                    }
+
+                    // The fleet changes while earlier migrations (a long backfill) run: read the live instances right before a Contract.
+                    var live = phase == Phase.Contract ? await _registry.GetLiveInstancesAsync(cancellationToken).ConfigureAwait(false) : [];
                     var decision = CompatibilityWindow.CanApply(migration, live);
                     if (!decision.IsAllowed)
                     {
@@ -169,10 +177,19 @@ public sealed class FleetMigrator
                         if (phase == Phase.Backfill && typeof(IBatchedBackfill).IsAssignableFrom(migration.Type))
                         {
                             var batched = (IBatchedBackfill)ActivatorUtilities.CreateInstance(scope.ServiceProvider, migration.Type);
-                            await _backfill.RunAsync(batched.Backfill, backfillProgress, cancellationToken).ConfigureAwait(false);
+                            await _backfill.RunAsync(batched.Backfill, backfillProgress, handle.EnsureHeldAsync, cancellationToken).ConfigureAwait(false);
+                            if (await LockLostAsync(handle, migration, cancellationToken).ConfigureAwait(false) is { } lostAfterBackfill)
+                            {
+                                return Finish(upTo, MigrationApplyResult.Failed(done, migration.Version, lostAfterBackfill.Message, lostAfterBackfill));
+                            }
                         }
 
                         runner.MigrateUp(migration.Version);
+                    }
+                    catch (MigrationLockLostException ex)
+                    {
+                        MigrationsLog.LockLost(_logger, handle.Holder, migration.Version, ex.Message);
+                        return Finish(upTo, MigrationApplyResult.Failed(done, migration.Version, ex.Message, ex));
                     }
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
@@ -207,6 +224,20 @@ public sealed class FleetMigrator
         catch (Exception ex) when (ex is ObjectDisposedException or DbException or InvalidOperationException)
         {
             MigrationsLog.RunnerDisposeFailed(_logger, ex);
+        }
+    }
+
+    private async Task<MigrationLockLostException?> LockLostAsync(MigrationLockHandle handle, MigrationDescriptor migration, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await handle.EnsureHeldAsync(cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (MigrationLockLostException ex)
+        {
+            MigrationsLog.LockLost(_logger, handle.Holder, migration.Version, ex.Message);
+            return ex;
         }
     }
 

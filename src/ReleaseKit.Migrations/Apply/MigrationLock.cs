@@ -32,7 +32,7 @@ internal sealed class MigrationLock
         _logger = logger ?? NullLogger.Instance;
     }
 
-    public async Task<IAsyncDisposable> AcquireAsync(string holder, CancellationToken cancellationToken)
+    public async Task<MigrationLockHandle> AcquireAsync(string holder, CancellationToken cancellationToken)
     {
         try
         {
@@ -49,7 +49,7 @@ internal sealed class MigrationLock
         }
     }
 
-    private async Task<IAsyncDisposable> AcquirePostgresAsync(string holder, CancellationToken cancellationToken)
+    private async Task<MigrationLockHandle> AcquirePostgresAsync(string holder, CancellationToken cancellationToken)
     {
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -69,15 +69,48 @@ internal sealed class MigrationLock
             }
 
             await Db.ExecuteAsync(connection, _dialect, "SET lock_timeout = 0", cancellationToken).ConfigureAwait(false);
-            return new Releaser(async () =>
-            {
-                await using (connection.ConfigureAwait(false))
+            var gate = new SemaphoreSlim(1, 1);
+            return new MigrationLockHandle(
+                holder,
+                async ct =>
                 {
-                    await Db.ExecuteAsync(connection, _dialect, $"SELECT pg_advisory_unlock({AdvisoryLockKey})", CancellationToken.None).ConfigureAwait(false);
-                }
+                    // The advisory lock lives as long as its session: ask that session whether it still holds it. A session the
+                    // server ended (or a broken connection) throws, which the handle records as lost.
+                    await gate.WaitAsync(ct).ConfigureAwait(false);
+                    try
+                    {
+                        var held = Convert.ToInt64(
+                            await Db.ScalarAsync(
+                                connection,
+                                _dialect,
+                                $"SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid() AND classid = {AdvisoryLockKey >> 32} AND objid = {AdvisoryLockKey & 0xFFFFFFFF} AND objsubid = 1",
+                                ct).ConfigureAwait(false),
+                            System.Globalization.CultureInfo.InvariantCulture);
+                        return held > 0 ? null : $"the session that took PostgreSQL advisory lock {AdvisoryLockKey} no longer holds it";
+                    }
+                    finally
+                    {
+                        gate.Release();
+                    }
+                },
+                async () =>
+                {
+                    await using (connection.ConfigureAwait(false))
+                    {
+                        try
+                        {
+                            await Db.ExecuteAsync(connection, _dialect, $"SELECT pg_advisory_unlock({AdvisoryLockKey})", CancellationToken.None).ConfigureAwait(false);
+                        }
+                        catch (Exception ex) when (ex is DbException or InvalidOperationException)
+                        {
+                            // The session is gone (terminated, network): PostgreSQL released its advisory lock with it.
+                            MigrationsLog.LockReleaseFailed(_logger, ex, holder);
+                        }
+                    }
 
-                MigrationsLog.LockReleased(_logger, holder);
-            });
+                    gate.Dispose();
+                    MigrationsLog.LockReleased(_logger, holder);
+                });
         }
         catch
         {
@@ -86,7 +119,7 @@ internal sealed class MigrationLock
         }
     }
 
-    private async Task<IAsyncDisposable> AcquireSqliteAsync(string holder, CancellationToken cancellationToken)
+    private async Task<MigrationLockHandle> AcquireSqliteAsync(string holder, CancellationToken cancellationToken)
     {
         var deadline = _timeProvider.GetUtcNow() + _options.LockTimeout;
         string? lastHolder = null;
@@ -98,8 +131,20 @@ internal sealed class MigrationLock
             await using (connection.ConfigureAwait(false))
             {
                 var timeoutSeconds = (int)Math.Clamp(Math.Ceiling(_options.LockTimeout.TotalSeconds), 1, int.MaxValue);
-                await ExecuteWithTimeoutAsync(connection, "BEGIN EXCLUSIVE", timeoutSeconds, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await ExecuteWithTimeoutAsync(connection, "BEGIN EXCLUSIVE", timeoutSeconds, cancellationToken).ConfigureAwait(false);
+                }
+                catch (DbException ex) when (Db.IsSqliteBusy(ex))
+                {
+                    throw new TimeoutException(
+                        $"The SQLite database stayed locked by another connection for longer than the lock timeout ({_options.LockTimeout}) while taking the migration lock (BEGIN EXCLUSIVE for table {SqliteLockTable}): "
+                        + $"{ex.Message} Another process holds a long write transaction; retry when it ends, or raise FleetMigratorOptions.LockTimeout.",
+                        ex);
+                }
+
                 var committed = false;
+                var expires = now + _options.SqliteLeaseDuration;
                 try
                 {
                     await ExecuteWithTimeoutAsync(connection, $"CREATE TABLE IF NOT EXISTS {SqliteLockTable} (id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1), holder TEXT NOT NULL, expires_at_ms BIGINT NOT NULL)", timeoutSeconds, cancellationToken).ConfigureAwait(false);
@@ -107,8 +152,7 @@ internal sealed class MigrationLock
                     lastHolder = (string?)await Db.ScalarAsync(connection, _dialect, $"SELECT holder FROM {SqliteLockTable} WHERE id = 1 AND expires_at_ms > @p1", cancellationToken, nowMs).ConfigureAwait(false);
                     if (lastHolder is null)
                     {
-                        var expires = (now + _options.SqliteLeaseDuration).ToUnixTimeMilliseconds();
-                        await Db.ExecuteAsync(connection, _dialect, $"INSERT INTO {SqliteLockTable} (id, holder, expires_at_ms) VALUES (1, @p1, @p2) ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, expires_at_ms = excluded.expires_at_ms", cancellationToken, holder, expires).ConfigureAwait(false);
+                        await Db.ExecuteAsync(connection, _dialect, $"INSERT INTO {SqliteLockTable} (id, holder, expires_at_ms) VALUES (1, @p1, @p2) ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, expires_at_ms = excluded.expires_at_ms", cancellationToken, holder, expires.ToUnixTimeMilliseconds()).ConfigureAwait(false);
                     }
 
                     await ExecuteWithTimeoutAsync(connection, "COMMIT", timeoutSeconds, cancellationToken).ConfigureAwait(false);
@@ -124,19 +168,25 @@ internal sealed class MigrationLock
 
                 if (lastHolder is null)
                 {
+                    var lease = new SqliteLease(holder, expires);
                     var renewal = new CancellationTokenSource();
-                    var renewing = RenewSqliteLeaseAsync(holder, renewal.Token);
-                    return new Releaser(async () =>
-                    {
-                        using (renewal)
+                    MigrationLockHandle? handle = null;
+                    handle = new MigrationLockHandle(
+                        holder,
+                        ct => CheckSqliteLeaseAsync(lease, ct),
+                        async () =>
                         {
-                            await renewal.CancelAsync().ConfigureAwait(false);
-                            await renewing.ConfigureAwait(false);
-                        }
+                            using (renewal)
+                            {
+                                await renewal.CancelAsync().ConfigureAwait(false);
+                                await lease.Renewing.ConfigureAwait(false);
+                            }
 
-                        await ReleaseSqliteAsync(holder).ConfigureAwait(false);
-                        MigrationsLog.LockReleased(_logger, holder);
-                    });
+                            await ReleaseSqliteAsync(holder).ConfigureAwait(false);
+                            MigrationsLog.LockReleased(_logger, holder);
+                        });
+                    lease.Renewing = RenewSqliteLeaseAsync(lease, handle, renewal.Token);
+                    return handle;
                 }
 
                 if (!waitLogged)
@@ -157,8 +207,50 @@ internal sealed class MigrationLock
         }
     }
 
-    /// <summary>Renews the lease every third of its duration until cancelled; a failed renewal is logged and retried at the next tick.</summary>
-    private async Task RenewSqliteLeaseAsync(string holder, CancellationToken cancellationToken)
+    /// <summary>Reads the lease row: held while it names this holder and has not expired on this clock.</summary>
+    private async Task<string?> CheckSqliteLeaseAsync(SqliteLease lease, CancellationToken cancellationToken)
+    {
+        var now = _timeProvider.GetUtcNow();
+        try
+        {
+            var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                var command = Db.Command(connection, _dialect, $"SELECT holder, expires_at_ms FROM {SqliteLockTable} WHERE id = 1");
+                await using (command.ConfigureAwait(false))
+                {
+                    var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                    await using (reader.ConfigureAwait(false))
+                    {
+                        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                        {
+                            return $"the lease row in {SqliteLockTable} is gone (deleted by hand, or released by someone else)";
+                        }
+
+                        var current = reader.GetString(0);
+                        var expiresAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1));
+                        if (!string.Equals(current, lease.Holder, StringComparison.Ordinal))
+                        {
+                            return $"the lease in {SqliteLockTable} now belongs to {current} (this holder's lease expired and another migrator took it)";
+                        }
+
+                        return expiresAt <= now ? $"the lease in {SqliteLockTable} expired at {expiresAt:O} (renewal did not keep up)" : null;
+                    }
+                }
+            }
+        }
+        catch (DbException ex) when (Db.IsSqliteBusy(ex))
+        {
+            // Another connection holds the database for a moment; the lease is held as long as its last known expiry is ahead.
+            return lease.ExpiresAt > now ? null : $"the lease could not be read ({ex.Message}) and its last known expiry {lease.ExpiresAt:O} has passed";
+        }
+    }
+
+    /// <summary>
+    /// Renews the lease every third of its duration until cancelled. A renewal that finds the lease in someone else's name marks the
+    /// handle lost; a failed renewal is logged and retried at the next tick, and marks the handle lost once the lease has expired.
+    /// </summary>
+    private async Task RenewSqliteLeaseAsync(SqliteLease lease, MigrationLockHandle handle, CancellationToken cancellationToken)
     {
         var interval = _options.SqliteLeaseDuration / 3;
         while (true)
@@ -184,14 +276,18 @@ internal sealed class MigrationLock
                         $"UPDATE {SqliteLockTable} SET expires_at_ms = @p1 WHERE id = 1 AND holder = @p2",
                         cancellationToken,
                         expires.ToUnixTimeMilliseconds(),
-                        holder).ConfigureAwait(false);
+                        lease.Holder).ConfigureAwait(false);
                     if (renewed == 1)
                     {
-                        MigrationsLog.LeaseRenewed(_logger, holder, expires);
+                        lease.ExpiresAt = expires;
+                        MigrationsLog.LeaseRenewed(_logger, lease.Holder, expires);
                     }
                     else
                     {
-                        MigrationsLog.LeaseRenewalFailed(_logger, holder, "the lease is no longer this holder's (it expired and another migrator took it, or it was deleted by hand)");
+                        const string reason = "the lease is no longer this holder's (it expired and another migrator took it, or it was deleted by hand)";
+                        MigrationsLog.LeaseRenewalFailed(_logger, lease.Holder, reason);
+                        handle.MarkLost(reason);
+                        return;
                     }
                 }
             }
@@ -201,7 +297,12 @@ internal sealed class MigrationLock
             }
             catch (DbException ex)
             {
-                MigrationsLog.LeaseRenewalFailed(_logger, holder, ex.Message);
+                MigrationsLog.LeaseRenewalFailed(_logger, lease.Holder, ex.Message);
+                if (lease.ExpiresAt <= _timeProvider.GetUtcNow())
+                {
+                    handle.MarkLost($"the lease expired at {lease.ExpiresAt:O} while renewals failed ({ex.Message})");
+                    return;
+                }
             }
         }
     }
@@ -226,16 +327,100 @@ internal sealed class MigrationLock
         }
     }
 
-    private sealed class Releaser(Func<Task> release) : IAsyncDisposable
+    private sealed class SqliteLease(string holder, DateTimeOffset expiresAt)
     {
-        private int _released;
+        private long _expiresAtMs = expiresAt.ToUnixTimeMilliseconds();
 
-        public async ValueTask DisposeAsync()
+        public string Holder { get; } = holder;
+
+        public DateTimeOffset ExpiresAt
         {
-            if (Interlocked.Exchange(ref _released, 1) == 0)
+            get => DateTimeOffset.FromUnixTimeMilliseconds(Interlocked.Read(ref _expiresAtMs));
+            set => Interlocked.Exchange(ref _expiresAtMs, value.ToUnixTimeMilliseconds());
+        }
+
+        public Task Renewing { get; set; } = Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// The held migration lock. <see cref="EnsureHeldAsync"/> checks that it is still held (PostgreSQL: the advisory lock's session
+/// still holds it; SQLite: the lease row still names this holder and has not expired) and throws
+/// <see cref="MigrationLockLostException"/> once it is not; the migrator calls it before each migration and each backfill batch.
+/// </summary>
+internal sealed class MigrationLockHandle : IAsyncDisposable
+{
+    private readonly Func<CancellationToken, Task<string?>> _check;
+    private readonly Func<Task> _release;
+    private string? _lostReason;
+    private int _released;
+
+    public MigrationLockHandle(string holder, Func<CancellationToken, Task<string?>> check, Func<Task> release)
+    {
+        Holder = holder;
+        _check = check;
+        _release = release;
+    }
+
+    public string Holder { get; }
+
+    /// <summary>Why the lock was lost, or <see langword="null"/> while it is (as far as known) held.</summary>
+    public string? LostReason => Volatile.Read(ref _lostReason);
+
+    public void MarkLost(string reason) => Interlocked.CompareExchange(ref _lostReason, reason, null);
+
+    /// <summary>Throws <see cref="MigrationLockLostException"/> when the lock is no longer held; a check that cannot be made counts as lost.</summary>
+    public async Task EnsureHeldAsync(CancellationToken cancellationToken)
+    {
+        if (LostReason is null)
+        {
+            string? reason;
+            try
             {
-                await release().ConfigureAwait(false);
+                reason = await _check(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is DbException or InvalidOperationException or IOException)
+            {
+                reason = $"its ownership cannot be checked ({ex.GetBaseException().Message})";
+            }
+
+            if (reason is not null)
+            {
+                MarkLost(reason);
             }
         }
+
+        if (LostReason is { } lost)
+        {
+            throw new MigrationLockLostException(
+                $"The migration lock of {Holder} was lost: {lost}. Another migrator may be applying migrations at the same time, so this one stopped. "
+                + "Check which migrator runs now, then run the apply again; it resumes at the first migration (or backfill checkpoint) not yet done.");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _released, 1) == 0)
+        {
+            await _release().ConfigureAwait(false);
+        }
+    }
+}
+
+/// <summary>The fleet-wide migration lock was lost while migrations were being applied.</summary>
+internal sealed class MigrationLockLostException : InvalidOperationException
+{
+    public MigrationLockLostException()
+    {
+    }
+
+    public MigrationLockLostException(string message)
+        : base(message)
+    {
+    }
+
+    public MigrationLockLostException(string message, Exception innerException)
+        : base(message, innerException)
+    {
     }
 }

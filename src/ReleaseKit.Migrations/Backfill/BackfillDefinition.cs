@@ -92,8 +92,11 @@ public interface IBatchedBackfill
 }
 
 /// <summary>One key range of a backfill: the rows with <c>FromExclusive &lt; key &lt;= ToInclusive</c>.</summary>
-public sealed class BackfillBatch
+public sealed partial class BackfillBatch
 {
+    [GeneratedRegex(@"(?<![\w@$])@(from|to)\b", RegexOptions.CultureInvariant)]
+    private static partial Regex BoundsPattern();
+
     internal BackfillBatch(string name, long fromExclusive, long toInclusive, int number, DbConnection connection, DbTransaction transaction, SqlDialect dialect)
     {
         Name = name;
@@ -128,7 +131,8 @@ public sealed class BackfillBatch
 
     /// <summary>
     /// Runs <paramref name="sql"/> in the batch's transaction, with <c>@from</c> bound to <see cref="FromExclusive"/> and
-    /// <c>@to</c> to <see cref="ToInclusive"/> (on both SQLite and PostgreSQL).
+    /// <c>@to</c> to <see cref="ToInclusive"/> (on both SQLite and PostgreSQL). Only the whole words are replaced: <c>@total</c> or
+    /// <c>@to_date</c> are left alone.
     /// </summary>
     /// <param name="sql">The statement, for example <c>UPDATE t SET b = a WHERE id &gt; @from AND id &lt;= @to</c>.</param>
     /// <param name="cancellationToken">Cancels the statement.</param>
@@ -136,9 +140,14 @@ public sealed class BackfillBatch
     public async ValueTask<int> ExecuteAsync(string sql, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(sql);
-        var text = Dialect == SqlDialect.PostgreSql
-            ? sql.Replace("@from", "$1", StringComparison.Ordinal).Replace("@to", "$2", StringComparison.Ordinal)
-            : sql.Replace("@from", "@p1", StringComparison.Ordinal).Replace("@to", "@p2", StringComparison.Ordinal);
+        // Whole words only: @total, @to_date and @fromage are other names and stay as they are.
+        var text = BoundsPattern().Replace(sql, match => (match.Groups[1].Value, Dialect) switch
+        {
+            ("from", SqlDialect.PostgreSql) => "$1",
+            ("from", _) => "@p1",
+            (_, SqlDialect.PostgreSql) => "$2",
+            _ => "@p2",
+        });
         var command = Db.Command(Connection, Dialect, text, FromExclusive, ToInclusive);
         await using (command.ConfigureAwait(false))
         {

@@ -19,7 +19,7 @@ public sealed class BackfillRunnerOptions
 
     /// <summary>
     /// Decides whether an error is transient (retried). Default: <see cref="DbException.IsTransient"/>, SQLite busy/locked
-    /// (error codes 5 and 6) and <see cref="TimeoutException"/>. Any other error ends the run; the checkpoint keeps the
+    /// (SQLite result codes 5 and 6, read from <c>SqliteException.SqliteErrorCode</c>) and <see cref="TimeoutException"/>. Any other error ends the run; the checkpoint keeps the
     /// batches already committed.
     /// </summary>
     public Func<Exception, bool>? IsTransient { get; set; }
@@ -102,7 +102,11 @@ public sealed class BackfillRunner
     /// <param name="definition">The backfill.</param>
     /// <param name="progress">Receives progress after each committed batch; <see langword="null"/> for none.</param>
     /// <param name="cancellationToken">Cancels the run between or inside batches (a cancelled batch rolls back).</param>
-    public async Task<BackfillResult> RunAsync(BackfillDefinition definition, IProgress<BackfillProgress>? progress = null, CancellationToken cancellationToken = default)
+    public Task<BackfillResult> RunAsync(BackfillDefinition definition, IProgress<BackfillProgress>? progress = null, CancellationToken cancellationToken = default)
+        => RunAsync(definition, progress, null, cancellationToken);
+
+    /// <summary>Runs the backfill like the public overload, calling <paramref name="beforeBatch"/> before each batch (the migrator checks its lock there).</summary>
+    internal async Task<BackfillResult> RunAsync(BackfillDefinition definition, IProgress<BackfillProgress>? progress, Func<CancellationToken, Task>? beforeBatch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(definition);
         await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
@@ -115,6 +119,11 @@ public sealed class BackfillRunner
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (beforeBatch is not null)
+            {
+                await beforeBatch(cancellationToken).ConfigureAwait(false);
+            }
+
             var context = ResilienceContextPool.Shared.Get(cancellationToken);
             BatchOutcome outcome;
             try
@@ -184,7 +193,7 @@ public sealed class BackfillRunner
     private bool IsTransientByDefault(Exception exception) => exception switch
     {
         DbException { IsTransient: true } => true,
-        DbException db when _dialect == SqlDialect.Sqlite && db.ErrorCode is 5 or 6 => true,
+        DbException db when _dialect == SqlDialect.Sqlite && Db.IsSqliteBusy(db) => true,
         TimeoutException => true,
         _ => false,
     };

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using ReleaseKit.Gates;
@@ -16,6 +17,22 @@ public sealed class FleetRegistryOptions
 
     /// <summary>The name of FluentMigrator's version table. Default <c>VersionInfo</c>.</summary>
     public string VersionTableName { get; set; } = "VersionInfo";
+
+    /// <summary>
+    /// The schema of FluentMigrator's version table (its <c>VersionTableMetaData.SchemaName</c>); <see langword="null"/> for the
+    /// connection's default (PostgreSQL: the search path; SQLite: <c>main</c>).
+    /// </summary>
+    public string? VersionTableSchema { get; set; }
+}
+
+/// <summary>What reading FluentMigrator's version table found.</summary>
+/// <param name="Applied">The applied migrations (empty when the table is missing).</param>
+/// <param name="VersionTableFound">Whether the version table exists.</param>
+/// <param name="OtherTables">When it is missing: up to five tables of the application found in the database (not ReleaseKit's own).</param>
+internal sealed record AppliedMigrationsRead(IReadOnlyList<AppliedMigration> Applied, bool VersionTableFound, IReadOnlyList<string> OtherTables)
+{
+    /// <summary>The version table is missing while the database holds the application's tables: what is applied cannot be told.</summary>
+    public bool IsUndecidable => !VersionTableFound && OtherTables.Count > 0;
 }
 
 /// <summary>
@@ -33,6 +50,7 @@ public sealed class FleetRegistry
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, IReadOnlySet<long>> _setsByDigest = new(StringComparer.Ordinal);
+    private readonly ConditionalWeakTable<MigrationCatalog, object> _publishedCatalogs = new();
     private Task? _schemaReady;
 
     /// <summary>Creates the registry.</summary>
@@ -51,6 +69,11 @@ public sealed class FleetRegistry
         }
 
         ArgumentException.ThrowIfNullOrWhiteSpace(_options.VersionTableName, nameof(options));
+        if (_options.VersionTableSchema is { } schema && string.IsNullOrWhiteSpace(schema))
+        {
+            throw new ArgumentException("FleetRegistryOptions.VersionTableSchema must be null (the default schema) or a schema name.", nameof(options));
+        }
+
         _dataSource = dataSource;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
@@ -60,7 +83,13 @@ public sealed class FleetRegistry
     /// <summary>The SQL dialect.</summary>
     public SqlDialect Dialect { get; }
 
-    /// <summary>Records (or refreshes) a heartbeat of an instance, and publishes the phases its build knows.</summary>
+    /// <summary>
+    /// Records (or refreshes) a heartbeat of an instance. When <paramref name="build"/> comes from
+    /// <see cref="MigrationCatalog.ToBuild"/>, the first heartbeat of this registry for that catalog also publishes the phases of its
+    /// migrations (as <see cref="PublishPhasesAsync"/> does), so apps that migrate with plain FluentMigrator leave phase rows too; a
+    /// publication that fails is logged and retried by the next heartbeat. A <see cref="BuildSnapshot"/> created from bare versions
+    /// carries no phases and publishes none.
+    /// </summary>
     /// <param name="instanceId">The instance id, unique across the fleet.</param>
     /// <param name="build">The build it runs.</param>
     /// <param name="host">The host it runs on.</param>
@@ -95,6 +124,20 @@ public sealed class FleetRegistry
         }
 
         MigrationsLog.Heartbeat(_logger, instanceId, build.Version);
+        if (build.Catalog is { } catalog && !_publishedCatalogs.TryGetValue(catalog, out _))
+        {
+            // After the instance row: a publication that fails must not keep a running instance out of the registry.
+            try
+            {
+                await PublishPhasesAsync(catalog, cancellationToken).ConfigureAwait(false);
+                _publishedCatalogs.AddOrUpdate(catalog, build.Version);
+                MigrationsLog.PhasesPublished(_logger, catalog.Migrations.Count, build.Version);
+            }
+            catch (Exception ex) when (ex is DbException or InvalidOperationException or TimeoutException)
+            {
+                MigrationsLog.PhasesPublishFailed(_logger, ex, build.Version);
+            }
+        }
     }
 
     /// <summary>
@@ -130,8 +173,10 @@ public sealed class FleetRegistry
             {
                 break;
             }
-            catch (Exception ex) when (ex is DbException or TimeoutException or InvalidOperationException)
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
+                // Any failure (not only DbException): a loop that died silently would let the instance expire while it serves,
+                // and a Contract would then pass while it still reads the old shape.
                 MigrationsLog.HeartbeatFailed(_logger, ex, instanceId, interval);
             }
 
@@ -206,9 +251,13 @@ public sealed class FleetRegistry
         return result;
     }
 
-    /// <summary>Publishes the phases of a build's migrations, so builds that do not know them can still tell Expand from Contract.</summary>
+    /// <summary>
+    /// Publishes the phases of a build's migrations, so builds that do not know them can still tell Expand from Contract. The first
+    /// build to publish a version records its phase; a later build that declares another phase for it is refused.
+    /// </summary>
     /// <param name="catalog">The build's migrations.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="InvalidOperationException">A migration's phase differs from the one already published for its version.</exception>
     public async Task PublishPhasesAsync(MigrationCatalog catalog, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(catalog);
@@ -241,32 +290,71 @@ public sealed class FleetRegistry
                     }
                 }
 
+                // A version published earlier with another phase: the window would judge it by the first build's word.
+                var mismatches = new List<string>();
+                var read = Db.Command(connection, Dialect, $"SELECT version, phase, class_name FROM {PhasesTable}");
+                await using (read.ConfigureAwait(false))
+                {
+                    read.Transaction = transaction;
+                    var reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                    await using (reader.ConfigureAwait(false))
+                    {
+                        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                        {
+                            if (catalog.Find(reader.GetInt64(0)) is { Phase: { } declared } migration
+                                && !string.Equals(reader.GetString(1), declared.ToString(), StringComparison.Ordinal))
+                            {
+                                mismatches.Add($"migration {migration.Version} ({migration.ClassName}) is a {declared} in this build but was published as a {reader.GetString(1)} (by {reader.GetString(2)})");
+                            }
+                        }
+                    }
+                }
+
+                if (mismatches.Count > 0)
+                {
+                    await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+                    throw new InvalidOperationException(
+                        $"The migration phases in {PhasesTable} disagree with this build: {string.Join("; ", mismatches)}. "
+                        + "A migration's phase must not change once a build has published it. Restore the [MigrationPhase] it shipped with, "
+                        + $"or, if the published phase is wrong, correct the row in {PhasesTable} by hand after checking which builds are live.");
+                }
+
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             }
         }
     }
 
-    /// <summary>The migrations applied to the database (FluentMigrator's version table) with their published phases.</summary>
+    /// <summary>
+    /// The migrations applied to the database (FluentMigrator's version table) with their published phases; empty when the version
+    /// table does not exist. The migration gates do not take an empty answer at its word: a missing version table in a database
+    /// that holds the application's tables makes them Inconclusive (a wrong <see cref="FleetRegistryOptions.VersionTableName"/> or
+    /// <see cref="FleetRegistryOptions.VersionTableSchema"/> would otherwise read as "nothing applied").
+    /// </summary>
     /// <param name="cancellationToken">Cancels the call.</param>
-    public async Task<IReadOnlyList<AppliedMigration>> GetAppliedMigrationsAsync(CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<AppliedMigration>> GetAppliedMigrationsAsync(CancellationToken cancellationToken = default) =>
+        (await ReadAppliedMigrationsAsync(cancellationToken).ConfigureAwait(false)).Applied;
+
+    /// <summary>Reads the version table and, when it is missing, whether the database holds other (application) tables.</summary>
+    internal async Task<AppliedMigrationsRead> ReadAppliedMigrationsAsync(CancellationToken cancellationToken)
     {
         await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
+            var schema = _options.VersionTableSchema;
             var exists = Dialect == SqlDialect.PostgreSql
-                ? await Db.ScalarAsync(connection, Dialect, "SELECT to_regclass($1)::text", cancellationToken, $"\"{_options.VersionTableName}\"").ConfigureAwait(false)
-                : await Db.ScalarAsync(connection, Dialect, "SELECT name FROM sqlite_master WHERE type = 'table' AND name = @p1", cancellationToken, _options.VersionTableName).ConfigureAwait(false);
+                ? await Db.ScalarAsync(connection, Dialect, "SELECT to_regclass($1)::text", cancellationToken, QualifiedVersionTable).ConfigureAwait(false)
+                : await Db.ScalarAsync(connection, Dialect, $"SELECT name FROM {Quote(schema ?? "main")}.sqlite_master WHERE type = 'table' AND name = @p1", cancellationToken, _options.VersionTableName).ConfigureAwait(false);
             if (exists is null)
             {
-                return [];
+                return new AppliedMigrationsRead([], false, await OtherTablesAsync(connection, cancellationToken).ConfigureAwait(false));
             }
 
             var result = new List<AppliedMigration>();
             var command = Db.Command(
                 connection,
                 Dialect,
-                $"SELECT v.\"Version\", p.phase FROM \"{_options.VersionTableName.Replace("\"", "\"\"", StringComparison.Ordinal)}\" v LEFT JOIN {PhasesTable} p ON p.version = v.\"Version\" ORDER BY v.\"Version\"");
+                $"SELECT v.\"Version\", p.phase FROM {QualifiedVersionTable} v LEFT JOIN {PhasesTable} p ON p.version = v.\"Version\" ORDER BY v.\"Version\"");
             await using (command.ConfigureAwait(false))
             {
                 var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -281,9 +369,45 @@ public sealed class FleetRegistry
                 }
             }
 
-            return result;
+            return new AppliedMigrationsRead(result, true, []);
         }
     }
+
+    /// <summary>The version table as the queries name it, schema-qualified when a schema is configured.</summary>
+    internal string QualifiedVersionTable => _options.VersionTableSchema is { } schema
+        ? $"{Quote(schema)}.{Quote(_options.VersionTableName)}"
+        : Quote(_options.VersionTableName);
+
+    private static string Quote(string identifier) => $"\"{identifier.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
+
+    private async Task<IReadOnlyList<string>> OtherTablesAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        var sql = Dialect == SqlDialect.PostgreSql
+            ? "SELECT table_schema || '.' || table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
+              + "AND table_schema NOT IN ('pg_catalog', 'information_schema') AND table_name NOT LIKE 'releasekit\\_%' ORDER BY 1 LIMIT 5"
+            : "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE 'releasekit\\_%' ESCAPE '\\' ORDER BY 1 LIMIT 5";
+        var tables = new List<string>();
+        var command = Db.Command(connection, Dialect, sql);
+        await using (command.ConfigureAwait(false))
+        {
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    tables.Add(reader.GetString(0));
+                }
+            }
+        }
+
+        return tables;
+    }
+
+    /// <summary>Why the applied migrations cannot be told (for a gate's Inconclusive reason).</summary>
+    internal string UndecidableReason(AppliedMigrationsRead read) =>
+        $"FluentMigrator's version table {QualifiedVersionTable} does not exist, but the database holds the application's tables ({string.Join(", ", read.OtherTables)}), "
+        + "so which migrations are applied cannot be told. Set ReleaseKitMigrationsOptions.VersionTableName / VersionTableSchema (FleetRegistryOptions) to the table FluentMigrator uses "
+        + "(its VersionTableMetaData), or apply the migrations once so FluentMigrator creates it.";
 
     /// <inheritdoc />
     public override string ToString() => $"fleet registry in {(Dialect == SqlDialect.PostgreSql ? "PostgreSQL" : "SQLite")} table {InstancesTable}";

@@ -9,13 +9,21 @@ internal sealed class SchemaCompatibilityGate(MigrationCatalog catalog, FleetReg
     public async ValueTask<GateResult> EvaluateAsync(GateContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var applied = await registry.GetAppliedMigrationsAsync(cancellationToken).ConfigureAwait(false);
-        var decision = CompatibilityWindow.CanRunAgainst(catalog.ToBuild(buildVersion), applied);
+        var read = await registry.ReadAppliedMigrationsAsync(cancellationToken).ConfigureAwait(false);
+        var applied = read.Applied;
         var evidence = new List<Evidence>
         {
             Evidence.Of("build", buildVersion),
             Evidence.Of("applied-migrations", applied.Count),
         };
+        if (read.IsUndecidable)
+        {
+            evidence.Add(Evidence.Of("version-table", "missing"));
+            evidence.Add(Evidence.Of("application-tables", string.Join(", ", read.OtherTables)));
+            return GateResult.Inconclusive(registry.UndecidableReason(read), evidence);
+        }
+
+        var decision = CompatibilityWindow.CanRunAgainst(catalog.ToBuild(buildVersion), applied);
         if (decision.DecidingMigration is { } migration)
         {
             evidence.Add(Evidence.Of("migration", migration.ToString(CultureInfo.InvariantCulture)));
@@ -25,17 +33,40 @@ internal sealed class SchemaCompatibilityGate(MigrationCatalog catalog, FleetReg
     }
 }
 
-/// <summary>Promotion: every pending Contract of this build must be known to every live instance.</summary>
+/// <summary>
+/// Promotion: every pending Contract of this build must be known to every live instance. With a pending Contract, migrations
+/// already applied and no live instance at all the gate is Inconclusive: an empty registry also means heartbeats that stopped, not
+/// only a fleet that is gone.
+/// </summary>
 internal sealed class ContractSafetyGate(MigrationCatalog catalog, FleetRegistry registry) : IReleaseGate
 {
     public async ValueTask<GateResult> EvaluateAsync(GateContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var applied = (await registry.GetAppliedMigrationsAsync(cancellationToken).ConfigureAwait(false)).Select(a => a.Version).ToHashSet();
+        var read = await registry.ReadAppliedMigrationsAsync(cancellationToken).ConfigureAwait(false);
+        var applied = read.Applied.Select(a => a.Version).ToHashSet();
         var live = await registry.GetLiveInstancesAsync(cancellationToken).ConfigureAwait(false);
         var evidence = new List<Evidence> { Evidence.Of("live-instances", live.Count) };
+        var pending = catalog.Migrations.Where(m => !applied.Contains(m.Version) && m.Phase is not Phase.Expand and not Phase.Backfill).ToList();
+        if (read.IsUndecidable)
+        {
+            evidence.Add(Evidence.Of("version-table", "missing"));
+            return GateResult.Inconclusive(registry.UndecidableReason(read), evidence);
+        }
+
+        // No live instance: either the fleet is gone or its heartbeats stopped. On a database where migrations are applied an older
+        // build may still serve from that schema, so that is undecidable; on one where nothing is applied there is no old shape to need.
+        if (pending.Count > 0 && live.Count == 0 && applied.Count > 0)
+        {
+            evidence.Add(Evidence.Of("pending-contracts", string.Join(",", pending.Select(m => m.Version.ToString(CultureInfo.InvariantCulture)))));
+            return GateResult.Inconclusive(
+                $"{pending.Count} Contract migration(s) are pending ({string.Join(", ", pending.Select(m => m.Version.ToString(CultureInfo.InvariantCulture)))}) and no instance has heartbeated within the instance expiry, "
+                + $"so whether an older build still runs cannot be told (heartbeats that stopped look the same as a fleet that is gone). Check that the instances heartbeat into {FleetRegistry.InstancesTable}, then run the gate again.",
+                evidence);
+        }
+
         var blocked = new List<WindowDecision>();
-        foreach (var migration in catalog.Migrations.Where(m => !applied.Contains(m.Version) && m.Phase is not Phase.Expand and not Phase.Backfill))
+        foreach (var migration in pending)
         {
             var decision = CompatibilityWindow.CanApply(migration, live);
             if (!decision.IsAllowed)

@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Data;
 using System.Data.Common;
+using System.Reflection;
 using ReleaseKit.Gates;
 
 namespace ReleaseKit.Migrations.Internal;
@@ -11,6 +13,35 @@ internal static class Db
 
     /// <summary>A typed NULL of a BIGINT column (PostgreSQL refuses an untyped text NULL there).</summary>
     public static readonly object NullInt64 = new();
+
+    private static readonly ConcurrentDictionary<Type, PropertyInfo?> SqliteErrorCodeProperties = new();
+
+    /// <summary>
+    /// The primary SQLite result code of a driver exception (5 busy, 6 locked, ...), or <see langword="null"/> when the exception
+    /// carries none. Microsoft.Data.Sqlite puts it in <c>SqliteException.SqliteErrorCode</c>; <c>DbException.ErrorCode</c>
+    /// is the HResult there. Read by reflection because the package references no database driver.
+    /// </summary>
+    public static int? SqliteErrorCode(Exception exception)
+    {
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            if (current is not DbException)
+            {
+                continue;
+            }
+
+            var property = SqliteErrorCodeProperties.GetOrAdd(current.GetType(), static type => type.GetProperty("SqliteErrorCode", BindingFlags.Public | BindingFlags.Instance) is { PropertyType: var t } p && t == typeof(int) ? p : null);
+            if (property?.GetValue(current) is int code)
+            {
+                return code & 0xFF;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Whether an exception is SQLite's busy (5) or locked (6): another connection holds the lock.</summary>
+    public static bool IsSqliteBusy(Exception exception) => SqliteErrorCode(exception) is 5 or 6;
 
     public static string P(SqlDialect dialect, int position) => dialect.Placeholder(position);
 

@@ -41,6 +41,12 @@ internal static partial class MigrationsLog
     [LoggerMessage(EventId = 15, Level = LogLevel.Warning, Message = "SQLite migration lease of {Holder} could not be renewed: {Reason}")]
     public static partial void LeaseRenewalFailed(ILogger logger, string holder, string reason);
 
+    [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "Migration lock of {Holder} could not be released on its session (the session is gone; PostgreSQL released the lock with it).")]
+    public static partial void LockReleaseFailed(ILogger logger, Exception exception, string holder);
+
+    [LoggerMessage(EventId = 17, Level = LogLevel.Error, Message = "Migration lock of {Holder} lost; apply stopped before migration {Version}: {Reason}")]
+    public static partial void LockLost(ILogger logger, string holder, long version, string reason);
+
     [LoggerMessage(EventId = 20, Level = LogLevel.Debug, Message = "Heartbeat of instance {InstanceId} (build {BuildVersion}).")]
     public static partial void Heartbeat(ILogger logger, string instanceId, string buildVersion);
 
@@ -49,6 +55,12 @@ internal static partial class MigrationsLog
 
     [LoggerMessage(EventId = 22, Level = LogLevel.Debug, Message = "Instance {InstanceId} removed from the fleet registry.")]
     public static partial void InstanceRemoved(ILogger logger, string instanceId);
+
+    [LoggerMessage(EventId = 23, Level = LogLevel.Debug, Message = "Published the phases of {Count} migration(s) of build {BuildVersion}.")]
+    public static partial void PhasesPublished(ILogger logger, int count, string buildVersion);
+
+    [LoggerMessage(EventId = 24, Level = LogLevel.Error, Message = "Could not publish the migration phases of build {BuildVersion}; the next heartbeat retries.")]
+    public static partial void PhasesPublishFailed(ILogger logger, Exception exception, string buildVersion);
 
     [LoggerMessage(EventId = 30, Level = LogLevel.Debug, Message = "Backfill {Name}: batch {Batch} committed, keys up to {LastKey}, {Rows} row(s).")]
     public static partial void BackfillBatch(ILogger logger, string name, int batch, long lastKey, int rows);
@@ -64,4 +76,7 @@ internal static partial class MigrationsLog
 
     [LoggerMessage(EventId = 41, Level = LogLevel.Information, Message = "Rollback rehearsal on copy {Copy}: {Summary}")]
     public static partial void RehearsalDone(ILogger logger, string copy, string summary);
+
+    [LoggerMessage(EventId = 42, Level = LogLevel.Error, Message = "Rollback rehearsal: the copy {Copy} could not be dropped; drop it by hand.")]
+    public static partial void RehearsalCopyNotDropped(ILogger logger, Exception exception, string copy);
 }

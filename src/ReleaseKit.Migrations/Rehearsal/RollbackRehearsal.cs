@@ -1,6 +1,8 @@
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
+using FluentMigrator;
+using FluentMigrator.Infrastructure;
 using FluentMigrator.Runner;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -47,7 +49,10 @@ public enum RehearsalOutcome
     /// <summary>Up after Down failed; the rehearsal stopped.</summary>
     ReapplyFailed = 4,
 
-    /// <summary>Not rehearsed because an earlier migration stopped the rehearsal.</summary>
+    /// <summary>
+    /// Not rehearsed: an earlier migration stopped the rehearsal, or the migration is pending below the highest applied version and
+    /// the runner cannot roll back that one migration alone. Not a pass.
+    /// </summary>
     NotRehearsed = 5,
 }
 
@@ -151,11 +156,8 @@ public sealed class RollbackRehearsal
     public async Task<RehearsalReport> RehearseAsync(CancellationToken cancellationToken = default)
     {
         using var activity = MigrationsTelemetry.ActivitySource.StartActivity("releasekit.migrations.rehearse");
-        var factory = ProviderFactory();
-        var original = _options.ConnectionString ?? _dataSource.ConnectionString;
-        var copy = _dialect == SqlDialect.Sqlite
-            ? await CopySqliteAsync(original, cancellationToken).ConfigureAwait(false)
-            : await CopyPostgresAsync(factory, original, cancellationToken).ConfigureAwait(false);
+        var factory = DatabaseCopy.ProviderFactory(_dataSource);
+        var copy = await DatabaseCopy.CreateAsync(_dataSource, _dialect, _options.ConnectionString, _options.MaintenanceDatabase, cancellationToken).ConfigureAwait(false);
         try
         {
             var steps = new List<RehearsalStep>();
@@ -171,7 +173,6 @@ public sealed class RollbackRehearsal
                 {
                     using var scope = services.CreateScope();
                     var runner = scope.ServiceProvider.GetRequiredService<IMigrationRunner>();
-                    var current = start;
                     var stopped = false;
                     foreach (var migration in _catalog.Migrations.Where(m => !applied.Contains(m.Version)))
                     {
@@ -182,15 +183,15 @@ public sealed class RollbackRehearsal
                         }
 
                         cancellationToken.ThrowIfCancellationRequested();
-                        var step = await RehearseOneAsync(runner, copySource, migration, current, cancellationToken).ConfigureAwait(false);
+                        var step = await RehearseOneAsync(runner, copySource, registry, migration, applied, cancellationToken).ConfigureAwait(false);
                         steps.Add(step);
                         if (step.Outcome != RehearsalOutcome.Passed)
                         {
                             MigrationsLog.RehearsalProblem(_logger, step.Version, step.MigrationClass, step.Outcome, step.Detail);
                         }
 
-                        stopped = step.Outcome is RehearsalOutcome.UpFailed or RehearsalOutcome.DownFailed or RehearsalOutcome.ReapplyFailed;
-                        current = migration.Version;
+                        stopped = step.Outcome is RehearsalOutcome.UpFailed or RehearsalOutcome.DownFailed or RehearsalOutcome.ReapplyFailed or RehearsalOutcome.NotRehearsed;
+                        applied.Add(migration.Version);
                     }
                 }
                 finally
@@ -215,14 +216,33 @@ public sealed class RollbackRehearsal
         {
             if (!_options.KeepCopy)
             {
-                await copy.Drop().ConfigureAwait(false);
+                try
+                {
+                    await copy.Drop().ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is DbException or InvalidOperationException or IOException)
+                {
+                    // A drop that fails must not replace the report (or the exception that ended the rehearsal); the copy is left
+                    // behind and the log names it.
+                    MigrationsLog.RehearsalCopyNotDropped(_logger, ex, copy.Name);
+                }
             }
         }
     }
 
-    private async Task<RehearsalStep> RehearseOneAsync(IMigrationRunner runner, DbDataSource copy, MigrationDescriptor migration, long previous, CancellationToken cancellationToken)
+    private async Task<RehearsalStep> RehearseOneAsync(IMigrationRunner runner, DbDataSource copy, FleetRegistry registry, MigrationDescriptor migration, HashSet<long> applied, CancellationToken cancellationToken)
     {
         RehearsalStep Step(RehearsalOutcome outcome, string detail) => new(migration.Version, migration.ClassName, migration.Phase, outcome, detail);
+
+        // The version before this migration: the highest one applied so far. A pending migration below it (applied {1, 3}, pending
+        // {2}) is out of order: MigrateDown(3) would roll back nothing, so its own Down is run instead.
+        var previous = applied.Count == 0 ? 0 : applied.Max();
+        var outOfOrder = migration.Version < previous;
+        IMigrationInfo? info = null;
+        if (outOfOrder && (runner is not MigrationRunner || !runner.MigrationLoader.LoadMigrations().TryGetValue(migration.Version, out info)))
+        {
+            return Step(RehearsalOutcome.NotRehearsed, $"out of order: version {migration.Version} is pending below the highest applied version {previous}, and the runner ({runner.GetType().Name}) cannot roll back that one migration alone; rehearse it on a copy where it is the latest.");
+        }
 
         var before = await SnapshotAsync(copy, cancellationToken).ConfigureAwait(false);
         try
@@ -234,13 +254,28 @@ public sealed class RollbackRehearsal
             return Step(RehearsalOutcome.UpFailed, ex.GetBaseException().Message);
         }
 
+        var downTarget = outOfOrder ? $"its own Down (out of order below {previous})" : $"rolling back to {previous}";
         try
         {
-            runner.MigrateDown(previous);
+            if (outOfOrder)
+            {
+                ((MigrationRunner)runner).ApplyMigrationDown(info!, info!.TransactionBehavior == TransactionBehavior.Default);
+            }
+            else
+            {
+                runner.MigrateDown(previous);
+            }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            return Step(RehearsalOutcome.DownFailed, $"rolling back to {previous}: {ex.GetBaseException().Message}");
+            return Step(RehearsalOutcome.DownFailed, $"{downTarget}: {ex.GetBaseException().Message}");
+        }
+
+        // Fail closed: a Down that did not take the version off the version table did not run as a rollback would.
+        var afterDown = (await registry.GetAppliedMigrationsAsync(cancellationToken).ConfigureAwait(false)).Select(a => a.Version).ToHashSet();
+        if (afterDown.Contains(migration.Version) || !applied.IsSubsetOf(afterDown))
+        {
+            return Step(RehearsalOutcome.DownFailed, $"{downTarget}: the version table does not show exactly the versions applied before the Up (still applied: {string.Join(", ", afterDown.Order())}).");
         }
 
         var after = await SnapshotAsync(copy, cancellationToken).ConfigureAwait(false);
@@ -321,96 +356,6 @@ public sealed class RollbackRehearsal
         }
     }
 
-    private DbProviderFactory ProviderFactory()
-    {
-        using var connection = _dataSource.CreateConnection();
-        return DbProviderFactories.GetFactory(connection)
-            ?? throw new InvalidOperationException($"The data source's connection type {connection.GetType().FullName} exposes no DbProviderFactory; the rehearsal cannot open its copy.");
-    }
-
-    private async Task<DatabaseCopy> CopySqliteAsync(string original, CancellationToken cancellationToken)
-    {
-        var builder = new DbConnectionStringBuilder { ConnectionString = original };
-        var key = new[] { "Data Source", "DataSource", "Filename" }.FirstOrDefault(builder.ContainsKey)
-            ?? throw new InvalidOperationException("The SQLite connection string names no file (Data Source); the rehearsal needs a file database to copy.");
-        var path = Convert.ToString(builder[key], CultureInfo.InvariantCulture) ?? string.Empty;
-        if (path.Length == 0 || path.Equals(":memory:", StringComparison.OrdinalIgnoreCase) || path.StartsWith("file::memory:", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new InvalidOperationException($"The SQLite database '{path}' is in memory; the rehearsal needs a file database to copy.");
-        }
-
-        var copyPath = Path.Combine(Path.GetTempPath(), $"{Path.GetFileNameWithoutExtension(path)}.rehearsal-{Guid.NewGuid():N}.db");
-        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            // VACUUM INTO writes a consistent copy of the database as of one read transaction, even while others write.
-            await Db.ExecuteAsync(connection, _dialect, "VACUUM INTO @p1", cancellationToken, copyPath).ConfigureAwait(false);
-        }
-
-        builder[key] = copyPath;
-        return new DatabaseCopy(copyPath, builder.ConnectionString, () =>
-        {
-            foreach (var file in (string[])[copyPath, copyPath + "-wal", copyPath + "-shm", copyPath + "-journal"])
-            {
-                try
-                {
-                    File.Delete(file);
-                }
-                catch (IOException)
-                {
-                    // A file still open (a pooled connection of the runner) is left in the temp folder.
-                }
-            }
-
-            return Task.CompletedTask;
-        });
-    }
-
-    private async Task<DatabaseCopy> CopyPostgresAsync(DbProviderFactory factory, string original, CancellationToken cancellationToken)
-    {
-        var builder = factory.CreateConnectionStringBuilder() ?? new DbConnectionStringBuilder();
-        builder.ConnectionString = original;
-        var database = Convert.ToString(builder["Database"], CultureInfo.InvariantCulture);
-        if (string.IsNullOrWhiteSpace(database))
-        {
-            throw new InvalidOperationException("The PostgreSQL connection string names no Database; the rehearsal needs it to copy the database.");
-        }
-
-        var copyName = $"rk_rehearsal_{Guid.NewGuid():N}";
-        builder["Database"] = _options.MaintenanceDatabase;
-        var admin = builder.ConnectionString;
-        builder["Database"] = copyName;
-        var copyConnectionString = builder.ConnectionString;
-
-        async Task AdminAsync(string sql, CancellationToken ct)
-        {
-            var connection = factory.CreateConnection() ?? throw new InvalidOperationException("The provider factory creates no connection.");
-            await using (connection.ConfigureAwait(false))
-            {
-                connection.ConnectionString = admin;
-                await connection.OpenAsync(ct).ConfigureAwait(false);
-                await Db.ExecuteAsync(connection, _dialect, sql, ct).ConfigureAwait(false);
-            }
-        }
-
-        try
-        {
-            await AdminAsync($"CREATE DATABASE {QuoteIdentifier(copyName)} TEMPLATE {QuoteIdentifier(database)}", cancellationToken).ConfigureAwait(false);
-        }
-        catch (DbException ex) when (ex.SqlState == "55006")
-        {
-            throw new InvalidOperationException(
-                $"Cannot copy PostgreSQL database {database} for the rollback rehearsal: CREATE DATABASE ... TEMPLATE needs no other session on it ({ex.Message}). "
-                + $"Close the app's pooled connections (NpgsqlDataSource.Clear()), or rehearse against a restored backup or replica; see SELECT pid, application_name FROM pg_stat_activity WHERE datname = '{database}'.",
-                ex);
-        }
-
-        return new DatabaseCopy(copyName, copyConnectionString, () => AdminAsync($"DROP DATABASE IF EXISTS {QuoteIdentifier(copyName)} WITH (FORCE)", CancellationToken.None));
-    }
-
-    private static string QuoteIdentifier(string name) => $"\"{name.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
-
     private sealed record TableShape(HashSet<string> Columns, long Rows);
 
-    private sealed record DatabaseCopy(string Name, string ConnectionString, Func<Task> Drop);
 }

@@ -24,6 +24,9 @@ public sealed class BuildSnapshot
     /// <summary>The migration versions the build contains.</summary>
     public IReadOnlySet<long> KnownMigrations { get; }
 
+    /// <summary>The catalog this build was made from (<see cref="MigrationCatalog.ToBuild"/>), whose phases a heartbeat publishes; <see langword="null"/> for bare versions.</summary>
+    internal MigrationCatalog? Catalog { get; init; }
+
     /// <summary>A SHA-256 digest of the sorted known versions, the same for every build that knows the same set.</summary>
     public string Digest => ComputeDigest(KnownMigrations);
 

@@ -48,4 +48,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Replay run {RunId}: tenant '{TenantId}' resumes after checkpoint {Position}.")]
     public static partial void Resumed(ILogger logger, string runId, string tenantId, string position);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Sending {TenantId}/{Kind}/{BusinessKey} ended with an exception; the posting is pending again and the next plan checks whether the ERP holds it.")]
+    public static partial void SendInterrupted(ILogger logger, Exception exception, string tenantId, string kind, string businessKey);
 }
