@@ -16,7 +16,8 @@ say() { echo "eng/template-test.sh: [$((SECONDS - started))s] $*"; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/releasekit-template.XXXXXX")
 cleanup() { if [ "${KEEP:-0}" = 1 ]; then echo "eng/template-test.sh: kept $work"; else rm -rf "$work"; fi; }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap "exit 130" INT TERM
 case "$work/" in "$root"/*) fail "the temporary folder $work is inside the repository; set TMPDIR to a folder outside $root" ;; esac
 dir=$work
 while [ "$dir" != / ]; do

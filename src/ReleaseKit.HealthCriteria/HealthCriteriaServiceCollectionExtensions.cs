@@ -40,10 +40,24 @@ public static class HealthCriteriaServiceCollectionExtensions
     /// <returns>The ReleaseKit builder.</returns>
     public static IReleaseKitBuilder UseDbHealthBaselineStore(this IReleaseKitBuilder builder, System.Data.Common.DbDataSource dataSource, SqlDialect? dialect = null)
     {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        return builder.UseDbHealthBaselineStore(_ => dataSource, dialect);
+    }
+
+    /// <summary>
+    /// Keeps health baselines in the table <c>releasekit_health_baselines</c> of the data source <paramref name="dataSource"/>
+    /// returns from the application's services (for example the one <c>AddNpgsqlDataSource</c> registered).
+    /// </summary>
+    /// <param name="builder">The ReleaseKit builder.</param>
+    /// <param name="dataSource">Returns the database (SQLite or PostgreSQL) from the application's services.</param>
+    /// <param name="dialect">The SQL dialect, or <see langword="null"/> to detect it.</param>
+    /// <returns>The ReleaseKit builder.</returns>
+    public static IReleaseKitBuilder UseDbHealthBaselineStore(this IReleaseKitBuilder builder, Func<IServiceProvider, System.Data.Common.DbDataSource> dataSource, SqlDialect? dialect = null)
+    {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(dataSource);
         builder.Services.RemoveAll<IHealthBaselineStore>();
-        builder.Services.AddSingleton<IHealthBaselineStore>(sp => new DbHealthBaselineStore(dataSource, dialect, sp.GetService<TimeProvider>()));
+        builder.Services.AddSingleton<IHealthBaselineStore>(sp => new DbHealthBaselineStore(dataSource(sp), dialect, sp.GetService<TimeProvider>()));
         return builder;
     }
 

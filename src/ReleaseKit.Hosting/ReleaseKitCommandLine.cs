@@ -19,7 +19,7 @@ public static class ReleaseKitExitCodes
 }
 
 /// <summary>
-/// Runs the <c>releasekit</c> command (<c>check</c>, <c>migrations</c>, <c>health</c>) against an application's own service
+/// Runs the <c>releasekit</c> command (<c>check</c>, <c>rehearse</c>, <c>migrations</c>, <c>reconcile</c>, <c>health</c>) against an application's own service
 /// provider. Most applications call <c>host.RunReleaseKitCommandAsync(args)</c> instead.
 /// </summary>
 /// <example>

@@ -45,9 +45,11 @@ public readonly struct TenantScope : IDisposable, IEquatable<TenantScope>
     private readonly ExecutionContext? _before;
     private readonly ExecutionContext? _after;
     private readonly bool _active;
+    private readonly bool _begun; // false only for default(TenantScope), whose Dispose does nothing
 
     internal TenantScope(string? tenantId)
     {
+        _begun = true;
         _previous = AmbientTenant.TenantId;
         _tenantId = tenantId;
         if (string.Equals(_previous, tenantId, StringComparison.Ordinal))
@@ -74,6 +76,13 @@ public readonly struct TenantScope : IDisposable, IEquatable<TenantScope>
     {
         if (!_active)
         {
+            // The tenant was already ambient, so nothing was written; but if code inside the scope changed the tenant
+            // and did not restore it, put it back (one read when nothing changed).
+            if (_begun && !string.Equals(AmbientTenant.TenantId, _previous, StringComparison.Ordinal))
+            {
+                AmbientTenant.TenantId = _previous;
+            }
+
             return;
         }
 
@@ -91,13 +100,13 @@ public readonly struct TenantScope : IDisposable, IEquatable<TenantScope>
 
     /// <inheritdoc />
     public bool Equals(TenantScope other) =>
-        _active == other._active && string.Equals(_tenantId, other._tenantId, StringComparison.Ordinal) && string.Equals(_previous, other._previous, StringComparison.Ordinal);
+        _begun == other._begun && _active == other._active && string.Equals(_tenantId, other._tenantId, StringComparison.Ordinal) && string.Equals(_previous, other._previous, StringComparison.Ordinal);
 
     /// <inheritdoc />
     public override bool Equals(object? obj) => obj is TenantScope other && Equals(other);
 
     /// <inheritdoc />
-    public override int GetHashCode() => HashCode.Combine(_active, _tenantId, _previous);
+    public override int GetHashCode() => HashCode.Combine(_begun, _active, _tenantId, _previous);
 
     /// <summary>Compares two scopes.</summary>
     /// <param name="left">A scope.</param>

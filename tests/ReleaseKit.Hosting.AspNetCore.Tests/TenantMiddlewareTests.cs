@@ -155,27 +155,6 @@ public sealed class TenantMiddlewareTests
     }
 
     [Fact]
-    public async Task Tenant_scope_and_baggage_end_with_the_request()
-    {
-        var afterRequest = new List<string>();
-        await using var app = await TenantApp.StartAsync(before: web => web.Use(async (context, next) =>
-        {
-            var accessor = context.RequestServices.GetService(typeof(ITenantContextAccessor)) as ITenantContextAccessor;
-            await next(context);
-            lock (afterRequest)
-            {
-                afterRequest.Add($"{accessor!.CurrentTenantId ?? "(none)"}|{Baggage.GetBaggage(TenantPropagation.Key) ?? "(none)"}");
-            }
-        }));
-
-        Assert.Equal("acme", await app.GetStringAsync("/tenant", "acme"));
-        Assert.Equal("(none)", await app.GetStringAsync("/health"));
-        Assert.Equal("globex", await app.GetStringAsync("/tenant", "globex"));
-
-        Assert.Equal(["(none)|(none)", "(none)|(none)", "(none)|(none)"], afterRequest);
-    }
-
-    [Fact]
     public async Task Request_activity_and_baggage_carry_the_tenant()
     {
         using var listener = new ActivityListener

@@ -74,6 +74,69 @@ public sealed class CheckHtmlReportTests
         Assert.Empty(run.Error);
     }
 
+    /// <summary>A baseline store whose database is down.</summary>
+    private sealed class BrokenBaselineStore : IHealthBaselineStore
+    {
+        public ValueTask SaveAsync(WindowSnapshot snapshot, CancellationToken cancellationToken) => throw new InvalidDataException("row of release '1.0' cannot be read");
+
+        public ValueTask<WindowSnapshot?> FindBaselineAsync(string windowName, string currentReleaseId, CancellationToken cancellationToken) =>
+            throw new InvalidDataException("row of release '1.0' cannot be read");
+    }
+
+    private static TestApp HealthApp(Meter meter, FakeTimeProvider time, IHealthBaselineStore? store = null) => new((services, releaseKit) =>
+    {
+        services.AddSingleton<TimeProvider>(time);
+        if (store is not null)
+        {
+            services.AddSingleton(store);
+        }
+
+        releaseKit.AddHealthCriteria(o =>
+        {
+            o.ReleaseId = "2026.11.27-1";
+            o.Capture("invoice.exports", "invoice.exports", meter.Name);
+            o.Add(new ThresholdCriterion("export-volume", "invoice.exports", HealthStatistic.Total) { AtLeast = 10, MinimumSampleSize = 0 });
+        });
+        releaseKit.AddGates(Gates);
+    });
+
+    [Fact]
+    public async Task A_checker_process_without_health_data_leaves_the_health_section_out()
+    {
+        using var meter = new Meter($"Billing.Check.{Guid.NewGuid():N}");
+        var time = new FakeTimeProvider(Deploy);
+        using var app = HealthApp(meter, time);
+        time.Advance(TimeSpan.FromMinutes(30));
+
+        var run = await app.RunAsync("check", "--manifest", app.ManifestPath, "--format", "html");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.DoesNotContain("<section id=\"health\">", run.Output);
+        Assert.DoesNotContain("health first-hour", run.Output);
+    }
+
+    [Fact]
+    public async Task A_baseline_store_that_cannot_be_read_is_a_warning_and_the_window_is_judged_without_it()
+    {
+        using var meter = new Meter($"Billing.Check.{Guid.NewGuid():N}");
+        var exports = meter.CreateCounter<long>("invoice.exports");
+        var time = new FakeTimeProvider(Deploy);
+        using var app = HealthApp(meter, time, new BrokenBaselineStore());
+        app.Services.GetRequiredService<ReleaseHealthMonitor>();
+        for (var i = 0; i < 12; i++)
+        {
+            exports.Add(1);
+            time.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        var run = await app.RunAsync("check", "--manifest", app.ManifestPath, "--format", "html");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("data-criterion=\"export-volume\"", run.Output);
+        Assert.Contains("without a baseline", run.Error);
+        Assert.Contains("row of release '1.0' cannot be read", run.Error);
+    }
+
     [Fact]
     public async Task Without_migrations_or_health_criteria_the_html_report_has_only_the_gates()
     {

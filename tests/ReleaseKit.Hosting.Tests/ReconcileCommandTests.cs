@@ -24,6 +24,7 @@ public sealed class ReconcileCommandTests
                 services.AddSingleton<TimeProvider>(Time);
                 services.AddSingleton<IErpGateway>(Erp);
                 releaseKit.AddReconciliation(_ => DataSource, o => { o.RetryDelay = TimeSpan.Zero; o.MaxPostsPerSecond = null; });
+                releaseKit.AddGates(g => g.AddGate("erp-reachable", _ => Gates.GateResult.Pass()));
             });
         }
 
@@ -134,6 +135,46 @@ public sealed class ReconcileCommandTests
         var held = Assert.Single(json.RootElement.GetProperty("remaining").EnumerateArray());
         Assert.Equal(("hold", "OrphanDownstream"), (held.GetProperty("action").GetString(), held.GetProperty("class").GetString()));
         Assert.Equal("fail", json.RootElement.GetProperty("verdict").GetString());
+    }
+
+    [Fact]
+    public async Task Check_with_reconcile_since_adds_a_dry_run_reconciliation_summary_to_the_html_report()
+    {
+        await using var app = new ReconcileApp();
+        await app.HalfProcessedReleaseAsync();
+        var journalBefore = await app.JournalRowsAsync();
+        var postsBefore = app.Erp.PostCount;
+        var outDir = app.App.Directory.File("reports");
+
+        var run = await app.App.RunAsync("check", "--manifest", app.App.ManifestPath, "--format", "html", "--out", outDir, "--reconcile-since", "24h");
+
+        Assert.True(run.ExitCode == 0, run.ToString()); // the summary informs; the gates decide the exit code
+        var html = File.ReadAllText(Path.Combine(outDir, "releasekit-check.html"));
+        Assert.Contains("<section id=\"reconciliation\">", html);
+        Assert.Contains("<tr data-class=\"MissingDownstream\">", html);
+        Assert.Contains("<tr data-class=\"DuplicateDownstream\">", html);
+        Assert.Contains("data-action=\"Replay\"><b>1</b>", html);
+        Assert.Contains("data-action=\"Compensate\"><b>1</b>", html);
+        Assert.Equal(journalBefore, await app.JournalRowsAsync());
+        Assert.Equal(postsBefore, app.Erp.PostCount);
+    }
+
+    [Fact]
+    public async Task Reconcile_since_without_the_html_format_or_without_reconciliation_exits_2()
+    {
+        await using var app = new ReconcileApp();
+        using var bare = TestApp.WithGates(g => g.AddGate("ok", _ => Gates.GateResult.Pass()));
+
+        var text = await app.App.RunAsync("check", "--manifest", app.App.ManifestPath, "--reconcile-since", "24h");
+        var notRegistered = await bare.RunAsync("check", "--manifest", bare.ManifestPath, "--format", "html", "--reconcile-since", "24h");
+        var negative = await app.App.RunAsync("check", "--manifest", app.App.ManifestPath, "--format", "html", "--reconcile-since", "-1h");
+
+        Assert.True(text.ExitCode == 2, text.ToString());
+        Assert.Contains("add --format html", text.Error);
+        Assert.True(notRegistered.ExitCode == 2, notRegistered.ToString());
+        Assert.Contains("AddReconciliation", notRegistered.Error);
+        Assert.True(negative.ExitCode == 2, negative.ToString());
+        Assert.Contains("--reconcile-since '-1h' is not a positive duration", negative.Error);
     }
 
     [Theory]

@@ -85,6 +85,24 @@ public sealed class AmbientTenantTests
     }
 
     [Fact]
+    public void A_same_tenant_scope_still_restores_its_tenant_when_code_inside_leaked_another()
+    {
+        var tenants = Accessor();
+        using (tenants.Begin("acme"))
+        {
+            using (tenants.Begin("acme"))
+            {
+                _ = tenants.Begin("globex"); // leaked: never disposed
+                Assert.Equal("globex", tenants.CurrentTenantId);
+            }
+
+            Assert.Equal("acme", tenants.CurrentTenantId);
+        }
+
+        Assert.Null(tenants.CurrentTenantId);
+    }
+
+    [Fact]
     public async Task A_scope_ended_after_an_await_on_another_thread_restores_the_outer_tenant()
     {
         var tenants = Accessor();

@@ -52,6 +52,7 @@ internal static class CheckCommand
         };
         var sampleInterval = CommandTree.DurationOption("--sample-interval", "Sampling mode: evaluate the gates every interval until all blocking gates pass in one round or --timeout expires (e.g. 30s, 5m).");
         var timeout = CommandTree.DurationOption("--timeout", "Sampling mode: how long to keep sampling before giving up (default 1h). Requires --sample-interval.");
+        var reconcileSince = CommandTree.DurationOption("--reconcile-since", "HTML report: add a reconciliation summary of the postings journaled in this span up to now (e.g. 24h): a dry-run diff of the posting journal against the ERP that changes nothing. Requires --format html and ReleaseKit.Reconciliation.");
         var tag = new Option<string[]>("--tag")
         {
             Description = "Run only gates with one of these tags. Repeat or separate with commas.",
@@ -72,6 +73,7 @@ internal static class CheckCommand
         command.Options.Add(record);
         command.Options.Add(sampleInterval);
         command.Options.Add(timeout);
+        command.Options.Add(reconcileSince);
         command.Options.Add(tag);
         command.Options.Add(gate);
         command.Validators.Add(result =>
@@ -93,7 +95,8 @@ internal static class CheckCommand
                 parseResult.GetValue(sampleInterval),
                 parseResult.GetValue(timeout),
                 Split(parseResult.GetValue(tag)),
-                Split(parseResult.GetValue(gate))),
+                Split(parseResult.GetValue(gate)),
+                parseResult.GetValue(reconcileSince)),
             cancellationToken));
         return command;
     }
@@ -143,6 +146,19 @@ internal static class CheckCommand
         }
 
         var formats = args.Formats.Select(f => string.Equals(f, "console", StringComparison.OrdinalIgnoreCase) ? "text" : f.ToLowerInvariant()).Distinct().ToArray();
+        if (args.ReconcileSince is not null)
+        {
+            if (!formats.Contains("html"))
+            {
+                throw new UsageException("--reconcile-since fills the reconciliation section of the HTML report: add --format html (for example --format text,html --out reports).");
+            }
+
+            if (services.GetService<IServiceProviderIsService>() is { } isService && !isService.IsService(typeof(Reconciliation.Reconciler)))
+            {
+                throw new UsageException("--reconcile-since needs ReleaseKit.Reconciliation: register it with services.AddReleaseKit().AddReconciliation(sp => journalDataSource) and the application's IErpGateway.");
+            }
+        }
+
         if (args.OutDirectory is not null)
         {
             try
@@ -175,7 +191,7 @@ internal static class CheckCommand
         }
 
         var releaseReport = formats.Contains("html")
-            ? await ReleaseReportBuilder.BuildAsync(console, report, cancellationToken).ConfigureAwait(false)
+            ? await ReleaseReportBuilder.BuildAsync(console, report, args.ReconcileSince, cancellationToken).ConfigureAwait(false)
             : new ReleaseReport(report);
         await WriteReportsAsync(console, releaseReport, formats, args.OutDirectory, cancellationToken).ConfigureAwait(false);
         var exitCode = report.ExitCode;
@@ -300,5 +316,6 @@ internal static class CheckCommand
         TimeSpan? SampleInterval,
         TimeSpan? Timeout,
         IReadOnlyList<string> Tags,
-        IReadOnlyList<string> Gates);
+        IReadOnlyList<string> Gates,
+        TimeSpan? ReconcileSince);
 }

@@ -183,23 +183,34 @@ internal static class ReconcileCommand
         var total = plans.Sum(p => p.Items.Count);
         var progress = new ProgressBar(output, args.Json ? null : output, Interactive(output), total);
         var results = new List<ReplayResult>(plans.Count);
-        foreach (var plan in plans)
+        var remaining = new List<Discrepancy>();
+        try
         {
-            if (plan.Items.Count == 0)
+            foreach (var plan in plans)
             {
-                continue;
+                if (plan.Items.Count == 0)
+                {
+                    continue;
+                }
+
+                results.Add(await reconciler.ExecuteAsync(plan, runId, progress.For(plan.Items.Count), cancellationToken).ConfigureAwait(false));
             }
 
-            results.Add(await reconciler.ExecuteAsync(plan, runId, progress.For(plan.Items.Count), cancellationToken).ConfigureAwait(false));
+            progress.Finish();
+
+            // Fail closed: what remains is read back from the journal and the ERP, not inferred from the counters.
+            foreach (var scope in scopes)
+            {
+                remaining.AddRange((await reconciler.PlanAsync(scope, cancellationToken).ConfigureAwait(false)).Items);
+            }
         }
-
-        progress.Finish();
-
-        // Fail closed: what remains is read back from the journal and the ERP, not inferred from the counters.
-        var remaining = new List<Discrepancy>();
-        foreach (var scope in scopes)
+        catch (Exception ex) when (ex is DbException or ErpTransientException or TimeoutException or HttpRequestException)
         {
-            remaining.AddRange((await reconciler.PlanAsync(scope, cancellationToken).ConfigureAwait(false)).Items);
+            // The journal or the ERP went away mid-run. What was done is recorded (the reconciler writes acknowledgements and
+            // checkpoints before it gives up); what is left is unknown, so the run fails rather than claiming success.
+            progress.Finish();
+            await console.Error.WriteLineAsync(SecretRedactor.Redact($"error: the reconciliation stopped: {ex.Message} What was done is recorded; run the same command again to continue (a dry run shows what is left).")).ConfigureAwait(false);
+            return ReleaseKitExitCodes.Fail;
         }
 
         if (args.Json)

@@ -5,8 +5,15 @@ using ReleaseKit.TenantContext;
 
 var builder = WebApplication.CreateBuilder(args);
 
-// The application's database: a SQLite file next to the project (set ConnectionStrings:Default to move it).
-var connectionString = builder.Configuration.GetConnectionString("Default") ?? "Data Source=ReleaseKitService.db";
+// The application's database: a SQLite file in the content root, next to appsettings.json and release.json, whatever the
+// working directory (set ConnectionStrings:Default to move it; a relative path is taken from the content root).
+var sqlite = new SqliteConnectionStringBuilder(builder.Configuration.GetConnectionString("Default") ?? "Data Source=ReleaseKitService.db");
+if (!Path.IsPathRooted(sqlite.DataSource) && sqlite.DataSource != ":memory:")
+{
+    sqlite.DataSource = Path.Combine(builder.Environment.ContentRootPath, sqlite.DataSource);
+}
+
+var connectionString = sqlite.ConnectionString;
 builder.Services.AddSingleton<System.Data.Common.DbDataSource>(SqliteFactory.Instance.CreateDataSource(connectionString));
 builder.Services.AddFluentMigratorCore().ConfigureRunner(runner => runner
     .AddSQLite()
