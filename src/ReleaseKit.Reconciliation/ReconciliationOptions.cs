@@ -32,6 +32,15 @@ public sealed class ReconciliationOptions
 
     /// <summary>Gets or sets the age above which an unacknowledged posting fails the backlog gate. Default 1 hour.</summary>
     public TimeSpan BacklogBound { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Gets or sets how far back the backlog gate also compares the journal with the ERP, or <see langword="null"/> (the
+    /// default) to read the journal only. When set, the gate plans a reconciliation (read-only) of the postings journaled
+    /// between <c>now - BacklogBound - BacklogErpLookback</c> and <c>now - BacklogBound</c>, and fails while that plan is not
+    /// empty: what the journal alone cannot show — an acknowledged posting the ERP does not hold, a duplicate, an orphan.
+    /// An ERP that cannot be read makes the gate Inconclusive, never a pass.
+    /// </summary>
+    public TimeSpan? BacklogErpLookback { get; set; }
 }
 
 /// <summary>Validates <see cref="ReconciliationOptions"/>, naming the option and the allowed values.</summary>
@@ -58,6 +67,7 @@ internal sealed class ReconciliationOptionsValidator : IValidateOptions<Reconcil
         Check(options.CheckpointInterval is >= 1 and <= 100_000, $"CheckpointInterval is {options.CheckpointInterval}; allowed values are 1 to 100000.");
         Check(options.WorkerId is null || !string.IsNullOrWhiteSpace(options.WorkerId), "WorkerId is blank; set a name or leave it null for a generated one.");
         Check(options.BacklogBound > TimeSpan.Zero, $"BacklogBound is {options.BacklogBound}; allowed values are more than zero.");
+        Check(options.BacklogErpLookback is null || (options.BacklogErpLookback > TimeSpan.Zero && options.BacklogErpLookback <= TimeSpan.FromDays(366)), $"BacklogErpLookback is {options.BacklogErpLookback}; allowed values are null (journal only) or more than zero and at most 366 days.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -43,7 +43,10 @@ public sealed class ReportAndGateTests : IDisposable
         Assert.Contains("`acme/invoice-export/INV-9` [OrphanDownstream]", markdown, StringComparison.Ordinal);
     }
 
-    private ServiceProvider Services(FakeTimeProvider time, InMemoryErp erp, Action<ReconciliationOptions>? configure = null)
+    private ServiceProvider Services(FakeTimeProvider time, InMemoryErp erp, Action<ReconciliationOptions>? configure = null) =>
+        ServicesWith(time, erp, configure);
+
+    private ServiceProvider ServicesWith(FakeTimeProvider time, IErpGateway erp, Action<ReconciliationOptions>? configure = null)
     {
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(time);
@@ -85,6 +88,62 @@ public sealed class ReportAndGateTests : IDisposable
         Assert.Contains(entry.Result.Evidence, e => e.Name == "pending_older_than_bound" && e.Observed == "1");
         Assert.Equal(Verdict.Pass, replayed.Verdict);
         Assert.Single(erp.Snapshot());
+    }
+
+    /// <summary>An ERP whose read side is down.</summary>
+    private sealed class UnreadableErp(InMemoryErp inner) : IErpGateway
+    {
+        public ValueTask<ErpPostResult> PostAsync(ErpPosting posting, CancellationToken cancellationToken) => inner.PostAsync(posting, cancellationToken);
+
+        public IAsyncEnumerable<ErpRecord> ReadAsync(string tenantId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
+            throw new ErpTransientException("ERP read API answered 503");
+    }
+
+    [Fact]
+    public async Task With_an_erp_lookback_the_backlog_gate_fails_on_a_duplicate_the_journal_alone_cannot_show()
+    {
+        var time = new FakeTimeProvider(Harness.Start);
+        var erp = new InMemoryErp();
+        void Configure(ReconciliationOptions o)
+        {
+            o.BacklogBound = TimeSpan.FromMinutes(30);
+            o.MaxPostsPerSecond = null;
+            o.RetryDelay = TimeSpan.Zero;
+        }
+
+        await using var journalOnly = Services(time, erp, Configure);
+        await using var compared = Services(time, erp, o => { Configure(o); o.BacklogErpLookback = TimeSpan.FromDays(1); });
+        var ct = TestContext.Current.CancellationToken;
+        var journal = compared.GetRequiredService<PostingJournal>();
+        erp.InjectFault(Harness.Request("INV-1").TenantId, "INV-1", ErpFault.AcceptDuplicate);
+        await compared.GetRequiredService<Reconciler>().SendAsync(await journal.RecordAsync(Harness.Request("INV-1"), cancellationToken: ct), ct);
+        time.Advance(TimeSpan.FromMinutes(40)); // the posting (dated minute 5) is now older than the 30-minute bound
+
+        var withoutErp = await RunGatesAsync(journalOnly);
+        var withErp = await RunGatesAsync(compared);
+
+        Assert.Equal(Verdict.Pass, withoutErp.Verdict); // the journal says acknowledged
+        Assert.Equal(Verdict.Fail, withErp.Verdict);
+        var entry = Assert.Single(withErp.Entries);
+        Assert.Contains("1 to compensate", entry.Result.Reason, StringComparison.Ordinal);
+        Assert.Contains(entry.Result.Evidence, e => e.Name == "erp_DuplicateDownstream" && e.Observed == "1");
+    }
+
+    [Fact]
+    public async Task With_an_erp_lookback_an_unreadable_erp_makes_the_backlog_gate_inconclusive()
+    {
+        var time = new FakeTimeProvider(Harness.Start);
+        await using var services = Services(time, new InMemoryErp(), o => { o.BacklogBound = TimeSpan.FromMinutes(30); o.BacklogErpLookback = TimeSpan.FromDays(1); });
+        var journal = services.GetRequiredService<PostingJournal>();
+        await journal.RecordAsync(Harness.Request("INV-1"), cancellationToken: TestContext.Current.CancellationToken);
+        await journal.EnsureCreatedAsync(TestContext.Current.CancellationToken);
+        await using var unreadable = ServicesWith(time, new UnreadableErp(new InMemoryErp()), o => { o.BacklogBound = TimeSpan.FromMinutes(30); o.BacklogErpLookback = TimeSpan.FromDays(1); });
+
+        var report = await RunGatesAsync(unreadable);
+
+        var entry = Assert.Single(report.Entries);
+        Assert.Equal(Verdict.Inconclusive, entry.Result.Verdict);
+        Assert.Contains("ERP read API answered 503", entry.Result.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
