@@ -109,7 +109,6 @@ public static class BillingApp
         services.AddSingleton<ErpFaultPlan>();
         services.AddSingleton<InvoiceExporter>();
         services.AddHostedService<FleetHeartbeatService>();
-        services.AddHostedService<HealthMonitorStarter>();
         services.AddFeatureManagement().WithTenantTargeting();
         services.AddHealthChecks().AddReleaseKitReadiness(); // /ready runs the startup gates (schema compatibility)
 
@@ -271,18 +270,6 @@ public sealed record TimeEntryRequest(long ProjectId, string Consultant, int Min
 
 /// <summary>POST /invoices/{id}/approve body.</summary>
 public sealed record ApprovalRequest(string Approver);
-
-/// <summary>Creates the release health monitor when the app starts, so it captures the instruments from the first request on (its deploy time).</summary>
-internal sealed class HealthMonitorStarter(IServiceProvider services) : IHostedService
-{
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        _ = services.GetRequiredService<ReleaseHealthMonitor>();
-        return Task.CompletedTask;
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-}
 
 /// <summary>Heartbeats this instance (release version and known migrations) into the fleet registry while the app serves.</summary>
 internal sealed class FleetHeartbeatService(FleetRegistry registry, MigrationCatalog catalog, IOptions<ReleaseOptions> release, IOptions<ReleaseKitMigrationsOptions> migrations) : BackgroundService

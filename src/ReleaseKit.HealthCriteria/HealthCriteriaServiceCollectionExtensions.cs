@@ -11,7 +11,7 @@ public static class HealthCriteriaServiceCollectionExtensions
     /// <summary>
     /// Adds the <see cref="ReleaseHealthMonitor"/> (once, however often this is called; each call's configuration applies),
     /// an in-memory <see cref="IHealthBaselineStore"/> unless one is registered, and startup validation of the options.
-    /// Resolve the monitor at startup so it starts capturing instruments from the deploy on.
+    /// Resolve the monitor at startup so it starts capturing instruments from the deploy on (ReleaseKit.Hosting's <c>AddHosting()</c> does it when the host starts).
     /// </summary>
     /// <param name="builder">The ReleaseKit builder.</param>
     /// <param name="configure">Declares signals, captures, criteria and windows.</param>

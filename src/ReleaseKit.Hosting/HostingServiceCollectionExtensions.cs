@@ -10,7 +10,11 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Registers ReleaseKit.Hosting: where the manifest is, the deployment marker and the readiness check.</summary>
 public static class HostingServiceCollectionExtensions
 {
-    /// <summary>Configures where the application's release manifest is and which environment it runs in (validated at startup). Calling it again adds configuration; it registers once.</summary>
+    /// <summary>
+    /// Configures where the application's release manifest is and which environment it runs in (validated at startup), and,
+    /// when ReleaseKit.HealthCriteria is registered, starts the release health monitor with the host so its windows begin at
+    /// the deploy and it captures the instruments from the first request. Calling it again adds configuration; it registers once.
+    /// </summary>
     /// <param name="builder">The ReleaseKit builder.</param>
     /// <param name="configure">Configures the options.</param>
     /// <returns>The ReleaseKit builder.</returns>
@@ -24,6 +28,7 @@ public static class HostingServiceCollectionExtensions
         }
 
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReleaseKitHostingOptions>, ReleaseKitHostingOptionsValidator>());
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, HealthCaptureService>());
         return builder;
     }
 

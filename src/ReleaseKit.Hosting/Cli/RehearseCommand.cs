@@ -1,12 +1,16 @@
 using System.CommandLine;
+using System.Data;
 using System.Data.Common;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using FluentMigrator.Infrastructure;
 using FluentMigrator.Runner;
 using FluentMigrator.Runner.Initialization;
 using FluentMigrator.Runner.Processors;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using ReleaseKit.Gates;
 using ReleaseKit.Gates.Reporting;
@@ -41,7 +45,7 @@ internal static class RehearseCommand
         };
         var command = new Command(
             "rehearse",
-            "On a copy of the database: apply the pending migrations, run the app's synthetic checks, roll back to the starting version, run them against the previous build's expectations, re-apply and run them again. The copy is always dropped. Exit code 0 when every step passes, 1 when one fails, 2 when migrations, the database or synthetic checks are not configured.");
+            "On a copy of the database: apply the pending migrations, run the app's synthetic checks, roll back to the starting version, run them against the previous build's expectations, re-apply and run them again. The copy is dropped at the end (a warning names it when it cannot be). Exit code 0 when every step passes, 1 when one fails, 2 when migrations, the database or synthetic checks are not configured.");
         command.Options.Add(format);
         command.Options.Add(outDirectory);
         command.SetAction((parseResult, cancellationToken) => RunAsync(console, parseResult.GetValue(format)!, parseResult.GetValue(outDirectory), cancellationToken));
@@ -58,9 +62,14 @@ internal static class RehearseCommand
         }
 
         var checks = services.GetServices<SyntheticCheckRegistration>().ToArray();
-        if (checks.Length == 0 || services.GetService<ApplicationServices>() is not { } application)
+        if (checks.Length == 0)
         {
             throw new UsageException("No synthetic checks are registered, so the rehearsal has nothing to judge the database by. Register at least one: services.AddReleaseKit().AddSyntheticCheck(\"invoice-totals\", (context, ct) => ...) or .AddSyntheticCheck<MyCheck>(\"name\").");
+        }
+
+        if (services.GetService<ApplicationServices>() is not { } application)
+        {
+            throw new UsageException($"{checks.Length} synthetic check(s) are registered, but the application's service collection, which AddSyntheticCheck and AddRehearsal record so the rehearsal can rebuild the services on the copy, is no longer in the container: a registration made after them removed it. Call services.AddReleaseKit().AddRehearsal() after that point.");
         }
 
         var dataSource = services.GetService<DbDataSource>()
@@ -75,6 +84,7 @@ internal static class RehearseCommand
             throw new UsageException(ex.Message, ex);
         }
 
+        var reportPath = outDirectory is null ? null : PrepareOut(outDirectory, format);
         var migrationOptions = services.GetRequiredService<IOptions<ReleaseKitMigrationsOptions>>().Value;
         var options = services.GetService<IOptions<ReleaseKitRehearsalOptions>>()?.Value ?? new ReleaseKitRehearsalOptions();
         var dialect = migrationOptions.Dialect ?? SqlDialects.Detect(dataSource);
@@ -114,13 +124,11 @@ internal static class RehearseCommand
 
         var text = string.Equals(format, "json", StringComparison.OrdinalIgnoreCase) ? report.ToJson() : report.ToText();
         await console.Output.WriteAsync(text).ConfigureAwait(false);
-        if (outDirectory is not null)
+        if (reportPath is not null)
         {
             try
             {
-                Directory.CreateDirectory(outDirectory);
-                var path = Path.Combine(outDirectory, string.Equals(format, "json", StringComparison.OrdinalIgnoreCase) ? "rehearsal.json" : "rehearsal.txt");
-                await File.WriteAllTextAsync(path, text, cancellationToken).ConfigureAwait(false);
+                await File.WriteAllTextAsync(reportPath, text, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -129,6 +137,21 @@ internal static class RehearseCommand
         }
 
         return report.Verdict.IsPassing() ? ReleaseKitExitCodes.Pass : ReleaseKitExitCodes.Fail;
+    }
+
+    /// <summary>Creates the <c>--out</c> folder before anything is copied, so a bad folder costs no rehearsal.</summary>
+    private static string PrepareOut(string outDirectory, string format)
+    {
+        try
+        {
+            Directory.CreateDirectory(outDirectory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new UsageException($"--out '{outDirectory}': the folder cannot be created: {ex.Message} Pass a writable directory.", ex);
+        }
+
+        return Path.Combine(outDirectory, string.Equals(format, "json", StringComparison.OrdinalIgnoreCase) ? "rehearsal.json" : "rehearsal.txt");
     }
 
     private static async Task<Rehearsal> RehearseOnCopyAsync(
@@ -150,15 +173,19 @@ internal static class RehearseCommand
             await using (provider.ConfigureAwait(false))
             {
                 var registry = new FleetRegistry(copySource, new FleetRegistryOptions { VersionTableName = versionTable }, time, dialect);
-                var applied = (await registry.GetAppliedMigrationsAsync(cancellationToken).ConfigureAwait(false)).Select(a => a.Version).ToHashSet();
-                var start = applied.Count == 0 ? 0 : applied.Max();
-                var pending = catalog.Migrations.Where(m => !applied.Contains(m.Version)).ToArray();
-                var target = pending.Length == 0 ? start : pending.Max(m => m.Version);
-                var rehearsal = new Rehearsal(dialect, copy.Name, start, target, pending);
-                rehearsal.Steps.Add(new Step("copy", Verdict.Pass, $"Copied the database to {copy.Name}; the original is only read.", [Evidence.Of("start-version", start), Evidence.Of("pending", pending.Length)]));
+                async Task<SortedSet<long>> AppliedAsync() =>
+                    [.. (await registry.GetAppliedMigrationsAsync(cancellationToken).ConfigureAwait(false)).Select(a => a.Version)];
 
-                async Task<long> VersionAsync() =>
-                    (await registry.GetAppliedMigrationsAsync(cancellationToken).ConfigureAwait(false)).Select(a => a.Version).DefaultIfEmpty(0).Max();
+                // Judged by the SET of applied versions, not the highest one: with {1, 3} applied and {2, 4} pending, MigrateUp(4)
+                // applies 2 and 4, MigrateDown(3) takes off 4 only, and 2 (pending below the start) needs its own Down.
+                var applied = await AppliedAsync().ConfigureAwait(false);
+                var start = applied.Count == 0 ? 0 : applied.Max;
+                var pending = catalog.Migrations.Where(m => !applied.Contains(m.Version)).ToArray();
+                var target = pending.Length == 0 ? start : Math.Max(start, pending.Max(m => m.Version));
+                var afterApply = new SortedSet<long>(applied.Concat(pending.Select(m => m.Version)));
+                var belowStart = pending.Where(m => m.Version < start).OrderByDescending(m => m.Version).ToArray();
+                var rehearsal = new Rehearsal(dialect, copy.Name, start, target, pending);
+                rehearsal.Steps.Add(new Step("copy", Verdict.Pass, $"Copied the database to {copy.Name}; the original is only read.", [Evidence.Of("start-version", start), Evidence.Of("applied-versions", Versions(applied)), Evidence.Of("pending", pending.Length)]));
 
                 Task<Step> ChecksAsync(string step, SyntheticExpectations expectations, long version) =>
                     RunChecksAsync(step, expectations, version, checks, copySource, dialect, provider, checkTimeout, time, cancellationToken);
@@ -182,7 +209,7 @@ internal static class RehearseCommand
                 }
 
                 var migrations = string.Join(", ", pending.Select(m => $"{m.Version} {m.ClassName} ({m.Phase?.ToString() ?? "no phase"})"));
-                var apply = await MigrateAsync("apply", () => runner.MigrateUp(target), $"Applied {pending.Length} pending migration(s)", migrations, VersionAsync, target).ConfigureAwait(false);
+                var apply = await MigrateAsync("apply", () => runner.MigrateUp(target), $"Applied {pending.Length} pending migration(s)", migrations, AppliedAsync, afterApply).ConfigureAwait(false);
                 rehearsal.Steps.Add(apply);
                 if (!apply.Verdict.IsPassing())
                 {
@@ -191,7 +218,43 @@ internal static class RehearseCommand
                 }
 
                 rehearsal.Steps.Add(await ChecksAsync(AfterApply, SyntheticExpectations.Current, target).ConfigureAwait(false));
-                var rollback = await MigrateAsync("rollback", () => runner.MigrateDown(start), $"Rolled back to version {start.ToString(CultureInfo.InvariantCulture)}", migrations, VersionAsync, start).ConfigureAwait(false);
+
+                // A migration pending below the start is rolled back alone, as RollbackRehearsal does; a runner that cannot do that
+                // leaves the rollback undecided, never passed.
+                var singleDowns = new List<IMigrationInfo>(belowStart.Length);
+                foreach (var migration in belowStart)
+                {
+                    if (!SingleMigrationRollback.TryFind(runner, migration.Version, out var info))
+                    {
+                        rehearsal.Steps.Add(new Step(
+                            "rollback",
+                            Verdict.Inconclusive,
+                            $"Not rehearsed: version {migration.Version.ToString(CultureInfo.InvariantCulture)} is pending below the starting version {start.ToString(CultureInfo.InvariantCulture)}, so rolling back to {start.ToString(CultureInfo.InvariantCulture)} does not reach it, and the runner ({runner.GetType().Name}) cannot roll back that one migration alone. Rehearse on a copy where it is the latest.",
+                            [Evidence.Of("migrations", migrations), Evidence.Of("applied-versions", Versions(afterApply), Versions(applied))]));
+                        rehearsal.Skip(AfterRollback, "reapply", AfterReapply);
+                        return rehearsal;
+                    }
+
+                    singleDowns.Add(info);
+                }
+
+                var rolledBack = belowStart.Length == 0
+                    ? $"Rolled back to version {start.ToString(CultureInfo.InvariantCulture)}"
+                    : $"Rolled back to version {start.ToString(CultureInfo.InvariantCulture)} and ran the Down of {string.Join(", ", belowStart.Select(m => m.Version.ToString(CultureInfo.InvariantCulture)))} (pending below it)";
+                var rollback = await MigrateAsync(
+                    "rollback",
+                    () =>
+                    {
+                        runner.MigrateDown(start);
+                        foreach (var info in singleDowns)
+                        {
+                            SingleMigrationRollback.Down(runner, info);
+                        }
+                    },
+                    rolledBack,
+                    migrations,
+                    AppliedAsync,
+                    applied).ConfigureAwait(false);
                 rehearsal.Steps.Add(rollback);
                 if (!rollback.Verdict.IsPassing())
                 {
@@ -200,7 +263,7 @@ internal static class RehearseCommand
                 }
 
                 rehearsal.Steps.Add(await ChecksAsync(AfterRollback, SyntheticExpectations.Previous, start).ConfigureAwait(false));
-                var reapply = await MigrateAsync("reapply", () => runner.MigrateUp(target), $"Re-applied {pending.Length} migration(s)", migrations, VersionAsync, target).ConfigureAwait(false);
+                var reapply = await MigrateAsync("reapply", () => runner.MigrateUp(target), $"Re-applied {pending.Length} migration(s)", migrations, AppliedAsync, afterApply).ConfigureAwait(false);
                 rehearsal.Steps.Add(reapply);
                 if (!reapply.Verdict.IsPassing())
                 {
@@ -214,25 +277,70 @@ internal static class RehearseCommand
         }
     }
 
-    /// <summary>The application's services with <see cref="DbDataSource"/> and FluentMigrator's connection string pointed at the copy.</summary>
+    /// <summary>
+    /// The application's services with every database handle pointed at the copy: each registration of <see cref="DbDataSource"/> or a
+    /// subclass, and of <see cref="DbConnection"/>, a subclass or <see cref="IDbConnection"/>, plus FluentMigrator's connection string.
+    /// A registered type the copy cannot be handed out as (a driver-specific data source the provider factory does not create) is a
+    /// usage error: a check resolving it would reach the original.
+    /// </summary>
     private static ServiceProvider RebuildOnCopy(IServiceCollection application, DbDataSource copySource, string copyConnectionString)
     {
+        Type? connectionType = null;
         IServiceCollection services = new ServiceCollection();
         foreach (var descriptor in application)
         {
-            if (descriptor.ServiceType != typeof(DbDataSource) && descriptor.ServiceType != typeof(IConnectionStringAccessor))
+            var type = descriptor.ServiceType;
+            if (type == typeof(IConnectionStringAccessor))
+            {
+                continue;
+            }
+
+            if (typeof(DbDataSource).IsAssignableFrom(type))
+            {
+                Redirectable(type, copySource.GetType(), "data source");
+                services.Add(descriptor.IsKeyedService
+                    ? ServiceDescriptor.KeyedSingleton(type, descriptor.ServiceKey, copySource)
+                    : ServiceDescriptor.Singleton(type, copySource));
+            }
+            else if (typeof(DbConnection).IsAssignableFrom(type) || type == typeof(IDbConnection))
+            {
+                if (connectionType is null)
+                {
+                    using var probe = copySource.CreateConnection();
+                    connectionType = probe.GetType();
+                }
+
+                Redirectable(type, connectionType, "connection");
+                services.Add(descriptor.IsKeyedService
+                    ? ServiceDescriptor.DescribeKeyed(type, descriptor.ServiceKey, (_, _) => copySource.CreateConnection(), descriptor.Lifetime)
+                    : ServiceDescriptor.Describe(type, _ => copySource.CreateConnection(), descriptor.Lifetime));
+            }
+            else
             {
                 services.Add(descriptor);
             }
         }
 
-        services.AddSingleton(copySource);
+        services.TryAddSingleton(copySource);
         services.AddSingleton<IConnectionStringAccessor>(new CopyConnectionString(copyConnectionString));
         services.PostConfigure<ProcessorOptions>(o => o.ConnectionString = copyConnectionString);
         return services.BuildServiceProvider();
+
+        static void Redirectable(Type registered, Type copy, string what)
+        {
+            if (!registered.IsAssignableFrom(copy))
+            {
+                throw new UsageException(
+                    $"The application registers {registered.FullName} in its services, and the rehearsal cannot point it at the copy: the copy's {what} is a {copy.FullName}. "
+                    + "A synthetic check resolving it would reach the ORIGINAL database, so nothing was rehearsed. Register the database as System.Data.Common.DbDataSource (or as the type the driver's DbProviderFactory creates), or remove that registration for the rehearsal.");
+            }
+        }
     }
 
-    private static async Task<Step> MigrateAsync(string name, Action migrate, string done, string migrations, Func<Task<long>> version, long expected)
+    private static string Versions(IEnumerable<long> versions) =>
+        versions.Any() ? string.Join(",", versions.Order().Select(v => v.ToString(CultureInfo.InvariantCulture))) : "none";
+
+    private static async Task<Step> MigrateAsync(string name, Action migrate, string done, string migrations, Func<Task<SortedSet<long>>> applied, SortedSet<long> expected)
     {
         try
         {
@@ -243,10 +351,28 @@ internal static class RehearseCommand
             return new Step(name, Verdict.Fail, $"{name} failed: {ex.GetBaseException().Message}", [Evidence.Of("migrations", migrations), Evidence.Of("exception", $"{ex.GetBaseException().GetType().FullName}: {ex.GetBaseException().Message}")]);
         }
 
-        var now = await version().ConfigureAwait(false);
-        return now == expected
-            ? new Step(name, Verdict.Pass, $"{done}: schema version {now.ToString(CultureInfo.InvariantCulture)}.", [Evidence.Of("migrations", migrations), Evidence.Of("schema-version", now, expected)])
-            : new Step(name, Verdict.Fail, $"{name} ended at schema version {now.ToString(CultureInfo.InvariantCulture)}, expected {expected.ToString(CultureInfo.InvariantCulture)}.", [Evidence.Of("migrations", migrations), Evidence.Of("schema-version", now, expected)]);
+        var now = await applied().ConfigureAwait(false);
+        var evidence = new[] { Evidence.Of("migrations", migrations), Evidence.Of("applied-versions", Versions(now), Versions(expected)) };
+        if (now.SetEquals(expected))
+        {
+            var version = now.Count == 0 ? 0 : now.Max;
+            return new Step(name, Verdict.Pass, $"{done}: schema version {version.ToString(CultureInfo.InvariantCulture)}.", evidence);
+        }
+
+        var missing = expected.Except(now).ToArray();
+        var extra = now.Except(expected).ToArray();
+        var differences = new List<string>(2);
+        if (missing.Length > 0)
+        {
+            differences.Add($"not applied: {Versions(missing)}");
+        }
+
+        if (extra.Length > 0)
+        {
+            differences.Add($"still or also applied: {Versions(extra)}");
+        }
+
+        return new Step(name, Verdict.Fail, $"{name} left the version table at {Versions(now)}, expected {Versions(expected)} ({string.Join("; ", differences)}).", evidence);
     }
 
     private static async Task<Step> RunChecksAsync(string step, SyntheticExpectations expectations, long version, SyntheticCheckRegistration[] checks, DbDataSource copy, SqlDialect dialect, IServiceProvider services, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
@@ -255,7 +381,7 @@ internal static class RehearseCommand
         foreach (var registration in checks)
         {
             var started = time.GetTimestamp();
-            var result = await RunCheckAsync(registration, new SyntheticCheckContext(registration.Name, step, copy, dialect, expectations, version, services, time), timeout, time, cancellationToken).ConfigureAwait(false);
+            var result = await RunCheckAsync(registration, scoped => new SyntheticCheckContext(registration.Name, step, copy, dialect, expectations, version, scoped, time), services, timeout, time, cancellationToken).ConfigureAwait(false);
             results.Add(new CheckOutcome(registration.Name, result.WithDuration(time.GetElapsedTime(started))));
         }
 
@@ -267,19 +393,28 @@ internal static class RehearseCommand
         return new Step(step, verdict, reason, [Evidence.Of("expectations", expectations.ToString().ToLowerInvariant()), Evidence.Of("schema-version", version)], results);
     }
 
-    private static async Task<GateResult> RunCheckAsync(SyntheticCheckRegistration registration, SyntheticCheckContext context, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<GateResult> RunCheckAsync(SyntheticCheckRegistration registration, Func<IServiceProvider, SyntheticCheckContext> context, IServiceProvider services, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
+        // One deadline, started before the check, cancels the check's token and ends the wait: the check runs on the thread pool,
+        // so one that blocks its thread or ignores the token cannot hold the rehearsal (and the copy) forever.
         using var timer = new CancellationTokenSource(timeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+        var token = linked.Token;
+        var run = Task.Run(() => RunInScopeAsync(registration, context, services, token), CancellationToken.None);
         try
         {
-            var check = registration.Factory(context.Services);
-            return await check.RunAsync(context, linked.Token).ConfigureAwait(false)
+            return await run.WaitAsync(token).ConfigureAwait(false)
                 ?? GateResult.Fail("The synthetic check returned no result (null).");
         }
         catch (OperationCanceledException) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            return GateResult.Fail($"The synthetic check did not finish within {timeout}.", Evidence.Of("timeout", timeout.ToString("c", CultureInfo.InvariantCulture)));
+            // Abandoned: a check that did not stop keeps running in the background (its scope is disposed when it ends) and
+            // its result is ignored; the rehearsal goes on and the copy is dropped at the end regardless.
+            _ = run.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return GateResult.Fail(
+                $"The synthetic check did not finish within {timeout.ToString("c", CultureInfo.InvariantCulture)} (ReleaseKitRehearsalOptions.CheckTimeout); it was cancelled and abandoned.",
+                Evidence.Of("timeout", timeout.ToString("c", CultureInfo.InvariantCulture)),
+                Evidence.Of("stopped-when-cancelled", run.IsCompleted ? "yes" : "no: abandoned while still running"));
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -287,6 +422,35 @@ internal static class RehearseCommand
                 $"The synthetic check threw {ex.GetType().FullName}: {ex.Message}",
                 Evidence.Of("exception", $"{ex.GetType().FullName}: {ex.Message}"),
                 Evidence.Of("at", ex.StackTrace?.Split('\n', 2)[0].Trim()));
+        }
+    }
+
+    /// <summary>Creates the check in a scope of the rebuilt services, runs it, and disposes the check and the scope.</summary>
+    private static async Task<GateResult?> RunInScopeAsync(SyntheticCheckRegistration registration, Func<IServiceProvider, SyntheticCheckContext> context, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var scope = services.CreateAsyncScope();
+        await using (scope.ConfigureAwait(false))
+        {
+            var check = registration.Factory(scope.ServiceProvider);
+            try
+            {
+                return await check.RunAsync(context(scope.ServiceProvider), cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (registration.OwnsInstance)
+                {
+                    switch (check)
+                    {
+                        case IAsyncDisposable asyncDisposable:
+                            await asyncDisposable.DisposeAsync().ConfigureAwait(false);
+                            break;
+                        case IDisposable disposable:
+                            disposable.Dispose();
+                            break;
+                    }
+                }
+            }
         }
     }
 
@@ -301,6 +465,9 @@ internal static class RehearseCommand
 
     private sealed class Rehearsal(SqlDialect dialect, string copy, long start, long target, IReadOnlyList<MigrationDescriptor> pending)
     {
+        /// <summary>Shorter sensitive values are only masked in their own evidence, not searched for elsewhere (as in the gate reports).</summary>
+        private const int MinimumEchoedSecretLength = 4;
+
         public List<Step> Steps { get; } = [];
 
         public Verdict Verdict => Steps.Select(s => s.Verdict).Worst();
@@ -310,7 +477,7 @@ internal static class RehearseCommand
             var failed = Steps[^1].Name;
             foreach (var name in names)
             {
-                Steps.Add(new Step(name, Verdict.Inconclusive, $"Not run: step {failed} failed.", []));
+                Steps.Add(new Step(name, Verdict.Inconclusive, $"Not run: step {failed} did not pass.", []));
             }
         }
 
@@ -323,7 +490,7 @@ internal static class RehearseCommand
                 text.Append(CultureInfo.InvariantCulture, $"{Label(step.Verdict),-13} {step.Name,-15} {step.Reason}\n");
                 foreach (var evidence in step.Evidence)
                 {
-                    text.Append(CultureInfo.InvariantCulture, $"{string.Empty,-30}{evidence}\n");
+                    text.Append(CultureInfo.InvariantCulture, $"{string.Empty,-30}{Line(evidence)}\n");
                 }
 
                 foreach (var check in step.Checks ?? [])
@@ -331,7 +498,7 @@ internal static class RehearseCommand
                     text.Append(CultureInfo.InvariantCulture, $"  {Label(check.Result.Verdict),-13} {check.Name}: {check.Result.Reason}\n");
                     foreach (var evidence in check.Result.Evidence)
                     {
-                        text.Append(CultureInfo.InvariantCulture, $"{string.Empty,-30}{evidence}\n");
+                        text.Append(CultureInfo.InvariantCulture, $"{string.Empty,-30}{Line(evidence)}\n");
                     }
                 }
             }
@@ -340,11 +507,12 @@ internal static class RehearseCommand
             text.Append(failed.Length == 0
                 ? $"PASS rehearse: all {Steps.Count} steps passed.\n"
                 : $"FAIL rehearse: {failed.Length} of {Steps.Count} steps did not pass: {string.Join(", ", failed)}.\n");
-            return SecretRedactor.Redact(text.ToString())!;
+            return Clean(text.ToString(), Secrets())!;
         }
 
         public string ToJson()
         {
+            var secrets = Secrets();
             using var stream = new MemoryStream();
             using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
             {
@@ -370,15 +538,15 @@ internal static class RehearseCommand
                 {
                     json.WriteStartObject();
                     json.WriteString("name", step.Name);
-                    WriteResult(json, step.Verdict, step.Reason, step.Evidence);
+                    WriteResult(json, step.Verdict, step.Reason, step.Evidence, secrets);
                     if (step.Checks is { } checks)
                     {
                         json.WriteStartArray("checks");
                         foreach (var check in checks)
                         {
                             json.WriteStartObject();
-                            json.WriteString("name", check.Name);
-                            WriteResult(json, check.Result.Verdict, check.Result.Reason, check.Result.Evidence);
+                            json.WriteString("name", Clean(check.Name, secrets));
+                            WriteResult(json, check.Result.Verdict, check.Result.Reason, check.Result.Evidence, secrets);
                             json.WriteNumber("durationSeconds", check.Result.Duration.TotalSeconds);
                             json.WriteEndObject();
                         }
@@ -396,24 +564,29 @@ internal static class RehearseCommand
             return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
         }
 
-        private static void WriteResult(Utf8JsonWriter json, Verdict verdict, string reason, IReadOnlyList<Evidence> evidence)
+        private static void WriteResult(Utf8JsonWriter json, Verdict verdict, string reason, IReadOnlyList<Evidence> evidence, string[] secrets)
         {
             json.WriteString("verdict", verdict.ToWireName());
-            json.WriteString("reason", SecretRedactor.Redact(reason));
+            json.WriteString("reason", Clean(reason, secrets));
             json.WriteStartArray("evidence");
             foreach (var item in evidence)
             {
                 json.WriteStartObject();
-                json.WriteString("name", item.Name);
-                json.WriteString("observed", item.IsSensitive ? "[redacted]" : SecretRedactor.Redact(item.Observed ?? string.Empty));
+                json.WriteString("name", Clean(item.Name, secrets));
+                json.WriteString("observed", item.IsSensitive ? SecretRedactor.Mask : Clean(item.Observed ?? string.Empty, secrets));
                 if (item.Threshold is not null)
                 {
-                    json.WriteString("threshold", item.Threshold);
+                    json.WriteString("threshold", item.IsSensitive ? SecretRedactor.Mask : Clean(item.Threshold, secrets));
+                }
+
+                if (item.IsSensitive)
+                {
+                    json.WriteBoolean("sensitive", true);
                 }
 
                 if (item.Unit is not null)
                 {
-                    json.WriteString("unit", item.Unit);
+                    json.WriteString("unit", Clean(item.Unit, secrets));
                 }
 
                 json.WriteEndObject();
@@ -423,5 +596,46 @@ internal static class RehearseCommand
         }
 
         private static string Label(Verdict verdict) => verdict.ToWireName().ToUpperInvariant();
+
+        /// <summary>Evidence as text, with the value and threshold of sensitive evidence masked as in every other report.</summary>
+        private static string Line(Evidence evidence)
+        {
+            var observed = evidence.IsSensitive ? SecretRedactor.Mask : evidence.Observed + evidence.Unit;
+            return evidence.Threshold is null
+                ? $"{evidence.Name}={observed}"
+                : $"{evidence.Name}={observed} (threshold {(evidence.IsSensitive ? SecretRedactor.Mask : evidence.Threshold + evidence.Unit)})";
+        }
+
+        /// <summary>Redacts credentials, and masks the values of sensitive evidence wherever else they are echoed (a reason, a message).</summary>
+        [return: NotNullIfNotNull(nameof(text))]
+        private static string? Clean(string? text, string[] secrets)
+        {
+            var clean = SecretRedactor.Redact(text);
+            if (string.IsNullOrEmpty(clean))
+            {
+                return clean;
+            }
+
+            foreach (var secret in secrets)
+            {
+                clean = clean.Replace(secret, SecretRedactor.Mask, StringComparison.Ordinal);
+            }
+
+            return clean;
+        }
+
+        /// <summary>The sensitive values to mask wherever they occur, longest first so a secret containing another is masked whole.</summary>
+        private string[] Secrets() =>
+        [
+            .. Steps
+                .SelectMany(s => s.Evidence.Concat(s.Checks?.SelectMany(c => c.Result.Evidence) ?? []))
+                .Where(e => e.IsSensitive)
+                .SelectMany(e => new[] { e.Observed?.Trim(), e.Threshold?.Trim() })
+                .OfType<string>()
+                .Where(v => v.Length >= MinimumEchoedSecretLength && v != SecretRedactor.Mask)
+                .Distinct(StringComparer.Ordinal)
+                .OrderByDescending(v => v.Length)
+                .ThenBy(v => v, StringComparer.Ordinal),
+        ];
     }
 }

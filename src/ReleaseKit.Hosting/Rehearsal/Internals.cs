@@ -5,7 +5,10 @@ using ReleaseKit.Gates;
 namespace ReleaseKit.Hosting.Rehearsal;
 
 /// <summary>A registered synthetic check.</summary>
-internal sealed record SyntheticCheckRegistration(string Name, Func<IServiceProvider, ISyntheticCheck> Factory);
+/// <param name="Name">The check's name.</param>
+/// <param name="Factory">Creates the check from a scope of the rehearsal's services, for one run.</param>
+/// <param name="OwnsInstance">Whether each run creates its own instance, which the rehearsal disposes after the run.</param>
+internal sealed record SyntheticCheckRegistration(string Name, Func<IServiceProvider, ISyntheticCheck> Factory, bool OwnsInstance);
 
 /// <summary>The application's service collection, kept so the rehearsal can rebuild the services on the database copy.</summary>
 internal sealed class ApplicationServices(IServiceCollection services)

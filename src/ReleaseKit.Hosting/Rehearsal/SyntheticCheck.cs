@@ -60,7 +60,11 @@ public sealed class SyntheticCheckContext
     /// <summary>Gets the highest migration version applied to the copy (0 for none).</summary>
     public long SchemaVersion { get; }
 
-    /// <summary>Gets the application's services, rebuilt for the rehearsal: <see cref="DbDataSource"/> resolves to the copy.</summary>
+    /// <summary>
+    /// Gets a scope of the application's services, rebuilt for the rehearsal (one scope per check run, disposed after it): every
+    /// registration of <see cref="DbDataSource"/> or <see cref="DbConnection"/> (and their subclasses) resolves to the copy.
+    /// Anything that opens its own connection from a connection string still reaches the original: use <see cref="DataSource"/>.
+    /// </summary>
     public IServiceProvider Services { get; }
 
     /// <summary>Gets the clock (the application's <see cref="System.TimeProvider"/>).</summary>
@@ -79,6 +83,9 @@ public sealed class ReleaseKitRehearsalOptions
     /// <summary>Gets or sets the PostgreSQL database the copy is created from and dropped from. Default <c>postgres</c>.</summary>
     public string MaintenanceDatabase { get; set; } = "postgres";
 
-    /// <summary>Gets or sets how long one synthetic check may run before it fails. Default 1 minute.</summary>
+    /// <summary>
+    /// Gets or sets how long one synthetic check may run before it fails. Default 1 minute. The check's token is cancelled then;
+    /// a check that does not stop is abandoned (it may still run while the rehearsal goes on and the copy is dropped).
+    /// </summary>
     public TimeSpan CheckTimeout { get; set; } = TimeSpan.FromMinutes(1);
 }

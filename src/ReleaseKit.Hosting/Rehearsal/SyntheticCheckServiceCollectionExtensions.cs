@@ -29,10 +29,14 @@ public static class SyntheticCheckServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(check);
         var instance = new DelegateSyntheticCheck(check);
-        return Add(builder, name, _ => instance);
+        return Add(builder, name, _ => instance, ownsInstance: false);
     }
 
-    /// <summary>Adds a synthetic check class, created from the rehearsal's services (where <see cref="System.Data.Common.DbDataSource"/> is the copy) for each run.</summary>
+    /// <summary>
+    /// Adds a synthetic check class. Each run creates it in a new scope of the rehearsal's services (where
+    /// <see cref="System.Data.Common.DbDataSource"/> is the copy) and disposes it (<see cref="IDisposable"/> or
+    /// <see cref="IAsyncDisposable"/>) and the scope after the run.
+    /// </summary>
     /// <typeparam name="TCheck">The check's type.</typeparam>
     /// <param name="builder">The ReleaseKit builder.</param>
     /// <param name="name">The check's unique name (case-insensitive).</param>
@@ -40,7 +44,7 @@ public static class SyntheticCheckServiceCollectionExtensions
     /// <exception cref="ArgumentException">A check with this name is already registered.</exception>
     public static IReleaseKitBuilder AddSyntheticCheck<TCheck>(this IReleaseKitBuilder builder, string name)
         where TCheck : class, ISyntheticCheck =>
-        Add(builder, name, sp => ActivatorUtilities.CreateInstance<TCheck>(sp));
+        Add(builder, name, sp => ActivatorUtilities.CreateInstance<TCheck>(sp), ownsInstance: true);
 
     /// <summary>Configures <c>releasekit rehearse</c> (validated at startup). <c>AddSyntheticCheck</c> calls it; calling it again adds configuration.</summary>
     /// <param name="builder">The ReleaseKit builder.</param>
@@ -67,7 +71,7 @@ public static class SyntheticCheckServiceCollectionExtensions
         return builder;
     }
 
-    private static IReleaseKitBuilder Add(IReleaseKitBuilder builder, string name, Func<IServiceProvider, ISyntheticCheck> factory)
+    private static IReleaseKitBuilder Add(IReleaseKitBuilder builder, string name, Func<IServiceProvider, ISyntheticCheck> factory, bool ownsInstance)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -82,7 +86,7 @@ public static class SyntheticCheckServiceCollectionExtensions
         }
 
         builder.AddRehearsal();
-        builder.Services.AddSingleton(new SyntheticCheckRegistration(name, factory));
+        builder.Services.AddSingleton(new SyntheticCheckRegistration(name, factory, ownsInstance));
         return builder;
     }
 }

@@ -13,7 +13,9 @@ namespace ReleaseKit.Migrations;
 /// <param name="Name">The copy's file path or database name.</param>
 /// <param name="ConnectionString">The copy's connection string.</param>
 /// <param name="Drop">
-/// Deletes the copy (best effort for SQLite files still open). PostgreSQL: ends the copy's sessions, then <c>DROP DATABASE</c>
+/// Deletes the copy. SQLite: deletes the file and its -wal, -shm and -journal files (the copy's connection string has
+/// <c>Pooling=False</c>, so no pooled connection keeps them open) and throws an <see cref="IOException"/> naming every file it
+/// could not delete. PostgreSQL: ends the copy's sessions, then <c>DROP DATABASE</c>
 /// (no <c>WITH (FORCE)</c>, so PostgreSQL 12 works); it throws when the drop fails, so callers drop in a try/catch that logs.
 /// </param>
 internal sealed record DatabaseCopy(string Name, string ConnectionString, Func<Task> Drop)
@@ -56,30 +58,49 @@ internal sealed record DatabaseCopy(string Name, string ConnectionString, Func<T
         }
 
         var copyPath = Path.Combine(Path.GetTempPath(), $"{Path.GetFileNameWithoutExtension(path)}.rehearsal-{Guid.NewGuid():N}.db");
-        var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
+        string[] files = [copyPath, copyPath + "-wal", copyPath + "-shm", copyPath + "-journal"];
+        try
         {
-            // VACUUM INTO writes a consistent copy of the database as of one read transaction, even while others write.
-            await Db.ExecuteAsync(connection, dialect, "VACUUM INTO @p1", cancellationToken, copyPath).ConfigureAwait(false);
+            var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                // VACUUM INTO writes a consistent copy of the database as of one read transaction, even while others write.
+                await Db.ExecuteAsync(connection, dialect, "VACUUM INTO @p1", cancellationToken, copyPath).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            // A copy that failed or was cancelled half-way is not left in the temp folder (the path is new, so the file is ours).
+            TryDelete(files, out _);
+            throw;
         }
 
+        // No pooling: a pooled connection would keep the copy's file open after the rehearsal, so deleting it would not free
+        // the space (Unix) or would fail (Windows).
         builder[key] = copyPath;
-        return new DatabaseCopy(copyPath, builder.ConnectionString, () =>
-        {
-            foreach (var file in (string[])[copyPath, copyPath + "-wal", copyPath + "-shm", copyPath + "-journal"])
-            {
-                try
-                {
-                    File.Delete(file);
-                }
-                catch (IOException)
-                {
-                    // A file still open (a pooled connection of the runner) is left in the temp folder.
-                }
-            }
+        builder["Pooling"] = "False";
+        // Drop tries every file and reports the ones left, so the caller can say what to remove by hand.
+        return new DatabaseCopy(copyPath, builder.ConnectionString, () => TryDelete(files, out var left)
+            ? Task.CompletedTask
+            : Task.FromException(new IOException($"The rehearsal copy's files could not all be deleted: {string.Join("; ", left)}.")));
+    }
 
-            return Task.CompletedTask;
-        });
+    private static bool TryDelete(string[] files, out List<string> left)
+    {
+        left = [];
+        foreach (var file in files)
+        {
+            try
+            {
+                File.Delete(file);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                left.Add($"{file} ({ex.Message})");
+            }
+        }
+
+        return left.Count == 0;
     }
 
     private static async Task<DatabaseCopy> CopyPostgresAsync(DbProviderFactory factory, SqlDialect dialect, string original, string maintenanceDatabase, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 using FluentMigrator;
@@ -239,7 +240,7 @@ public sealed class RollbackRehearsal
         var previous = applied.Count == 0 ? 0 : applied.Max();
         var outOfOrder = migration.Version < previous;
         IMigrationInfo? info = null;
-        if (outOfOrder && (runner is not MigrationRunner || !runner.MigrationLoader.LoadMigrations().TryGetValue(migration.Version, out info)))
+        if (outOfOrder && !SingleMigrationRollback.TryFind(runner, migration.Version, out info))
         {
             return Step(RehearsalOutcome.NotRehearsed, $"out of order: version {migration.Version} is pending below the highest applied version {previous}, and the runner ({runner.GetType().Name}) cannot roll back that one migration alone; rehearse it on a copy where it is the latest.");
         }
@@ -259,7 +260,7 @@ public sealed class RollbackRehearsal
         {
             if (outOfOrder)
             {
-                ((MigrationRunner)runner).ApplyMigrationDown(info!, info!.TransactionBehavior == TransactionBehavior.Default);
+                SingleMigrationRollback.Down(runner, info!);
             }
             else
             {
@@ -302,6 +303,13 @@ public sealed class RollbackRehearsal
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             return Step(RehearsalOutcome.ReapplyFailed, ex.GetBaseException().Message);
+        }
+
+        // Fail closed: an Up that did not put the version back on the version table did not re-apply it.
+        var afterReapply = (await registry.GetAppliedMigrationsAsync(cancellationToken).ConfigureAwait(false)).Select(a => a.Version).ToHashSet();
+        if (!afterReapply.Contains(migration.Version))
+        {
+            return Step(RehearsalOutcome.ReapplyFailed, $"after {downTarget}, Up did not re-apply it: the version table does not show {migration.Version} (applied: {string.Join(", ", afterReapply.Order())}).");
         }
 
         return lost.Count == 0
@@ -358,4 +366,37 @@ public sealed class RollbackRehearsal
 
     private sealed record TableShape(HashSet<string> Columns, long Rows);
 
+}
+
+/// <summary>
+/// Rolls back one migration alone: one pending below the highest applied version (applied {1, 3}, pending {2}), which
+/// <c>MigrateDown</c> cannot reach. Shared by <see cref="RollbackRehearsal"/> and <c>releasekit rehearse</c>.
+/// </summary>
+internal static class SingleMigrationRollback
+{
+    /// <summary>Finds the migration in the runner; <see langword="false"/> when the runner cannot roll back one migration alone.</summary>
+    public static bool TryFind(IMigrationRunner runner, long version, [NotNullWhen(true)] out IMigrationInfo? info)
+    {
+        ArgumentNullException.ThrowIfNull(runner);
+        info = null;
+        return runner is MigrationRunner && runner.MigrationLoader.LoadMigrations().TryGetValue(version, out info);
+    }
+
+    /// <summary>
+    /// Runs the migration's Down and takes its version off the version table, in a transaction unless it opts out; then reloads
+    /// the runner's cached version table, without which a later <c>MigrateUp</c> still sees the version applied and skips it.
+    /// </summary>
+    public static void Down(IMigrationRunner runner, IMigrationInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        var migrationRunner = (MigrationRunner)runner;
+        try
+        {
+            migrationRunner.ApplyMigrationDown(info, info.TransactionBehavior == TransactionBehavior.Default);
+        }
+        finally
+        {
+            migrationRunner.VersionLoader.LoadVersionInfo();
+        }
+    }
 }
