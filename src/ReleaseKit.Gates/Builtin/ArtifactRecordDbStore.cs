@@ -19,7 +19,7 @@ internal sealed class ArtifactRecordDbStore : IArtifactRecordStore
     private const string Columns = "release_id, version, environment, artifact_digest, recorded_at, recorded_by";
 
     private readonly DbDataSource _dataSource;
-    private Task? _schemaReady;
+    private readonly SqlSchemaInitializer _schema;
 
     public ArtifactRecordDbStore(DbDataSource dataSource, SqlDialect? dialect = null)
     {
@@ -31,6 +31,19 @@ internal sealed class ArtifactRecordDbStore : IArtifactRecordStore
 
         _dataSource = dataSource;
         Dialect = dialect ?? SqlDialects.Detect(dataSource);
+        var timestampType = Dialect == SqlDialect.PostgreSql ? "timestamptz" : "TEXT";
+        _schema = new SqlSchemaInitializer(
+            dataSource,
+            Dialect,
+            SchemaLockKey,
+            $"CREATE TABLE IF NOT EXISTS {TableName} ("
+            + "release_id TEXT NOT NULL, "
+            + "version TEXT NOT NULL, "
+            + "environment TEXT NOT NULL, "
+            + "artifact_digest TEXT NOT NULL, "
+            + $"recorded_at {timestampType} NOT NULL, "
+            + "recorded_by TEXT NULL, "
+            + $"CONSTRAINT {TableName}_pk PRIMARY KEY (release_id, version, environment))");
     }
 
     public SqlDialect Dialect { get; }
@@ -114,58 +127,7 @@ internal sealed class ArtifactRecordDbStore : IArtifactRecordStore
         }
     }
 
-    private Task EnsureSchemaAsync(CancellationToken cancellationToken)
-    {
-        var current = Volatile.Read(ref _schemaReady);
-        if (current is null || current.IsFaulted || current.IsCanceled)
-        {
-            // Not tied to one caller's token: callers share it. A failed attempt (database down) is retried by the next call.
-            var created = CreateSchemaAsync();
-            current = Interlocked.CompareExchange(ref _schemaReady, created, current) == current ? created : Volatile.Read(ref _schemaReady)!;
-        }
-
-        return current.IsCompletedSuccessfully ? Task.CompletedTask : current.WaitAsync(cancellationToken);
-    }
-
-    private async Task CreateSchemaAsync()
-    {
-        var timestampType = Dialect == SqlDialect.PostgreSql ? "timestamptz" : "TEXT";
-        var create =
-            $"CREATE TABLE IF NOT EXISTS {TableName} ("
-            + "release_id TEXT NOT NULL, "
-            + "version TEXT NOT NULL, "
-            + "environment TEXT NOT NULL, "
-            + "artifact_digest TEXT NOT NULL, "
-            + $"recorded_at {timestampType} NOT NULL, "
-            + "recorded_by TEXT NULL, "
-            + $"CONSTRAINT {TableName}_pk PRIMARY KEY (release_id, version, environment))";
-        var connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            var transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);
-            await using (transaction.ConfigureAwait(false))
-            {
-                if (Dialect == SqlDialect.PostgreSql)
-                {
-                    await ExecuteAsync(connection, transaction, $"SELECT pg_advisory_xact_lock({SchemaLockKey})").ConfigureAwait(false);
-                }
-
-                await ExecuteAsync(connection, transaction, create).ConfigureAwait(false);
-                await transaction.CommitAsync().ConfigureAwait(false);
-            }
-        }
-    }
-
-    private static async Task ExecuteAsync(DbConnection connection, DbTransaction transaction, string sql)
-    {
-        var command = connection.CreateCommand();
-        await using (command.ConfigureAwait(false))
-        {
-            command.Transaction = transaction;
-            command.CommandText = sql;
-            await command.ExecuteNonQueryAsync().ConfigureAwait(false);
-        }
-    }
+    private Task EnsureSchemaAsync(CancellationToken cancellationToken) => _schema.EnsureCreatedAsync(cancellationToken);
 
     private string P(int position) => Dialect.Placeholder(position);
 

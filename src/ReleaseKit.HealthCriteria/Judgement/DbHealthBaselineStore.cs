@@ -21,7 +21,7 @@ public sealed class DbHealthBaselineStore : IHealthBaselineStore
 
     private readonly DbDataSource _dataSource;
     private readonly TimeProvider _timeProvider;
-    private Task? _schemaReady;
+    private readonly SqlSchemaInitializer _schema;
 
     /// <summary>Creates the store.</summary>
     /// <param name="dataSource">The database (SQLite or PostgreSQL).</param>
@@ -38,6 +38,17 @@ public sealed class DbHealthBaselineStore : IHealthBaselineStore
         _dataSource = dataSource;
         _timeProvider = timeProvider ?? TimeProvider.System;
         Dialect = dialect ?? SqlDialects.Detect(dataSource);
+        _schema = new SqlSchemaInitializer(
+            dataSource,
+            Dialect,
+            SchemaLockKey,
+            $"CREATE TABLE IF NOT EXISTS {TableName} ("
+            + "window_name TEXT NOT NULL, "
+            + "release_id TEXT NOT NULL, "
+            + "window_start_ticks BIGINT NOT NULL, "
+            + "saved_at_ticks BIGINT NOT NULL, "
+            + $"snapshot {(Dialect == SqlDialect.PostgreSql ? "bytea" : "BLOB")} NOT NULL, "
+            + $"CONSTRAINT {TableName}_pk PRIMARY KEY (window_name, release_id))");
     }
 
     /// <summary>Gets the SQL dialect the store speaks.</summary>
@@ -116,55 +127,5 @@ public sealed class DbHealthBaselineStore : IHealthBaselineStore
 
     private string P(int position) => Dialect.Placeholder(position);
 
-    private Task EnsureSchemaAsync(CancellationToken cancellationToken)
-    {
-        var current = Volatile.Read(ref _schemaReady);
-        if (current is null || current.IsFaulted || current.IsCanceled)
-        {
-            // Not tied to one caller's token: callers share it. A failed attempt (database down) is retried by the next call.
-            var created = CreateSchemaAsync();
-            current = Interlocked.CompareExchange(ref _schemaReady, created, current) == current ? created : Volatile.Read(ref _schemaReady)!;
-        }
-
-        return current.IsCompletedSuccessfully ? Task.CompletedTask : current.WaitAsync(cancellationToken);
-    }
-
-    private async Task CreateSchemaAsync()
-    {
-        var blob = Dialect == SqlDialect.PostgreSql ? "bytea" : "BLOB";
-        var create =
-            $"CREATE TABLE IF NOT EXISTS {TableName} ("
-            + "window_name TEXT NOT NULL, "
-            + "release_id TEXT NOT NULL, "
-            + "window_start_ticks BIGINT NOT NULL, "
-            + "saved_at_ticks BIGINT NOT NULL, "
-            + $"snapshot {blob} NOT NULL, "
-            + $"CONSTRAINT {TableName}_pk PRIMARY KEY (window_name, release_id))";
-        var connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            var transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);
-            await using (transaction.ConfigureAwait(false))
-            {
-                if (Dialect == SqlDialect.PostgreSql)
-                {
-                    await ExecuteAsync(connection, transaction, $"SELECT pg_advisory_xact_lock({SchemaLockKey})").ConfigureAwait(false);
-                }
-
-                await ExecuteAsync(connection, transaction, create).ConfigureAwait(false);
-                await transaction.CommitAsync().ConfigureAwait(false);
-            }
-        }
-    }
-
-    private static async Task ExecuteAsync(DbConnection connection, DbTransaction transaction, string sql)
-    {
-        var command = connection.CreateCommand();
-        await using (command.ConfigureAwait(false))
-        {
-            command.Transaction = transaction;
-            command.CommandText = sql;
-            await command.ExecuteNonQueryAsync().ConfigureAwait(false);
-        }
-    }
+    private Task EnsureSchemaAsync(CancellationToken cancellationToken) => _schema.EnsureCreatedAsync(cancellationToken);
 }

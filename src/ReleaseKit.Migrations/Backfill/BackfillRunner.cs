@@ -41,7 +41,7 @@ public sealed class BackfillRunner
     private readonly ILogger _logger;
     private readonly Func<Exception, bool> _isTransient;
     private readonly ResiliencePipeline _pipeline;
-    private Task? _schemaReady;
+    private readonly SqlSchemaInitializer _schema;
 
     /// <summary>Creates the runner.</summary>
     /// <param name="dataSource">The application's database (the backfilled table and the checkpoint live there).</param>
@@ -65,6 +65,7 @@ public sealed class BackfillRunner
 
         _dataSource = dataSource;
         _dialect = dialect ?? Db.Detect(dataSource);
+        _schema = new SqlSchemaInitializer(dataSource, _dialect, SchemaLockKey, CreateTableSql);
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         _isTransient = options.IsTransient ?? IsTransientByDefault;
@@ -306,44 +307,7 @@ public sealed class BackfillRunner
 
     private string P(int position) => Db.P(_dialect, position);
 
-    private Task EnsureSchemaAsync(CancellationToken cancellationToken)
-    {
-        var current = Volatile.Read(ref _schemaReady);
-        if (current is null || current.IsFaulted || current.IsCanceled)
-        {
-            var created = CreateSchemaAsync();
-            current = Interlocked.CompareExchange(ref _schemaReady, created, current) == current ? created : Volatile.Read(ref _schemaReady)!;
-        }
-
-        return current.IsCompletedSuccessfully ? Task.CompletedTask : current.WaitAsync(cancellationToken);
-    }
-
-    private async Task CreateSchemaAsync()
-    {
-        var connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            if (_dialect == SqlDialect.PostgreSql)
-            {
-                var transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);
-                await using (transaction.ConfigureAwait(false))
-                {
-                    var command = Db.Command(connection, _dialect, $"SELECT pg_advisory_xact_lock({SchemaLockKey}); " + CreateTableSql);
-                    await using (command.ConfigureAwait(false))
-                    {
-                        command.Transaction = transaction;
-                        await command.ExecuteNonQueryAsync().ConfigureAwait(false);
-                    }
-
-                    await transaction.CommitAsync().ConfigureAwait(false);
-                }
-            }
-            else
-            {
-                await Db.ExecuteAsync(connection, _dialect, CreateTableSql, CancellationToken.None).ConfigureAwait(false);
-            }
-        }
-    }
+    private Task EnsureSchemaAsync(CancellationToken cancellationToken) => _schema.EnsureCreatedAsync(cancellationToken);
 
     private const long SchemaLockKey = 0x52_4B_42_41_43_4B_46; // "RKBACKF"
 

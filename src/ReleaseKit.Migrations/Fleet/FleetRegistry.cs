@@ -51,7 +51,7 @@ public sealed class FleetRegistry
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, IReadOnlySet<long>> _setsByDigest = new(StringComparer.Ordinal);
     private readonly ConditionalWeakTable<MigrationCatalog, object> _publishedCatalogs = new();
-    private Task? _schemaReady;
+    private readonly SqlSchemaInitializer _schema;
 
     /// <summary>Creates the registry.</summary>
     /// <param name="dataSource">The application's database.</param>
@@ -78,6 +78,13 @@ public sealed class FleetRegistry
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         Dialect = dialect ?? Db.Detect(dataSource);
+        _schema = new SqlSchemaInitializer(
+            dataSource,
+            Dialect,
+            SchemaLockKey,
+            $"CREATE TABLE IF NOT EXISTS {InstancesTable} (instance_id TEXT NOT NULL PRIMARY KEY, build_version TEXT NOT NULL, known_digest TEXT NOT NULL, "
+                + "known_migrations TEXT NOT NULL, host TEXT NOT NULL, started_at_ms BIGINT NOT NULL, last_seen_ms BIGINT NOT NULL)",
+            $"CREATE TABLE IF NOT EXISTS {PhasesTable} (version BIGINT NOT NULL PRIMARY KEY, phase TEXT NOT NULL, completes BIGINT NULL, class_name TEXT NOT NULL)");
     }
 
     /// <summary>The SQL dialect.</summary>
@@ -417,43 +424,5 @@ public sealed class FleetRegistry
 
     private string P(int position) => Db.P(Dialect, position);
 
-    private Task EnsureSchemaAsync(CancellationToken cancellationToken)
-    {
-        var current = Volatile.Read(ref _schemaReady);
-        if (current is null || current.IsFaulted || current.IsCanceled)
-        {
-            var created = CreateSchemaAsync();
-            current = Interlocked.CompareExchange(ref _schemaReady, created, current) == current ? created : Volatile.Read(ref _schemaReady)!;
-        }
-
-        return current.IsCompletedSuccessfully ? Task.CompletedTask : current.WaitAsync(cancellationToken);
-    }
-
-    private async Task CreateSchemaAsync()
-    {
-        var connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            var transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);
-            await using (transaction.ConfigureAwait(false))
-            {
-                foreach (var sql in (string[])[
-                    Dialect == SqlDialect.PostgreSql ? $"SELECT pg_advisory_xact_lock({SchemaLockKey})" : "SELECT 1",
-                    $"CREATE TABLE IF NOT EXISTS {InstancesTable} (instance_id TEXT NOT NULL PRIMARY KEY, build_version TEXT NOT NULL, known_digest TEXT NOT NULL, "
-                        + "known_migrations TEXT NOT NULL, host TEXT NOT NULL, started_at_ms BIGINT NOT NULL, last_seen_ms BIGINT NOT NULL)",
-                    $"CREATE TABLE IF NOT EXISTS {PhasesTable} (version BIGINT NOT NULL PRIMARY KEY, phase TEXT NOT NULL, completes BIGINT NULL, class_name TEXT NOT NULL)"])
-                {
-                    var command = connection.CreateCommand();
-                    await using (command.ConfigureAwait(false))
-                    {
-                        command.Transaction = transaction;
-                        command.CommandText = sql;
-                        await command.ExecuteNonQueryAsync().ConfigureAwait(false);
-                    }
-                }
-
-                await transaction.CommitAsync().ConfigureAwait(false);
-            }
-        }
-    }
+    private Task EnsureSchemaAsync(CancellationToken cancellationToken) => _schema.EnsureCreatedAsync(cancellationToken);
 }
