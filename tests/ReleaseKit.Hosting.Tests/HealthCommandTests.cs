@@ -16,7 +16,7 @@ public sealed class HealthCommandTests
         private readonly Counter<long> _exports;
         private readonly Counter<long> _failed;
 
-        public HealthApp()
+        public HealthApp(IHealthBaselineStore? store = null)
         {
             var meterName = $"Billing.Hosting.{Guid.NewGuid():N}";
             _meter = new Meter(meterName);
@@ -25,6 +25,11 @@ public sealed class HealthCommandTests
             App = new TestApp((services, releaseKit) =>
             {
                 services.AddSingleton<TimeProvider>(Time);
+                if (store is not null)
+                {
+                    services.AddSingleton(store);
+                }
+
                 releaseKit.AddHealthCriteria(o =>
                 {
                     o.ReleaseId = "2026.11.27-1";
@@ -127,5 +132,49 @@ public sealed class HealthCommandTests
 
         Assert.True(run.ExitCode == 2, run.ToString());
         Assert.Contains("AddHealthCriteria", run.Error);
+    }
+
+    [Fact]
+    public async Task Json_output_has_the_verdict_and_each_criterion_and_out_writes_the_same_document()
+    {
+        using var app = new HealthApp();
+        app.Exports(300, failed: 60);
+        var outDir = app.App.Directory.File("health");
+
+        var run = await app.App.RunAsync("health", "--format", "json", "--out", outDir);
+
+        Assert.True(run.ExitCode == 1, run.ToString());
+        using var json = System.Text.Json.JsonDocument.Parse(run.Output);
+        Assert.Equal("RollBack", json.RootElement.GetProperty("verdict").GetString());
+        Assert.Equal("fail", json.RootElement.GetProperty("gateVerdict").GetString());
+        var criterion = Assert.Single(json.RootElement.GetProperty("criteria").EnumerateArray());
+        Assert.Equal("invoice-export-failures", criterion.GetProperty("name").GetString());
+        Assert.Equal(300, criterion.GetProperty("sampleSize").GetInt64());
+        Assert.Equal(0.2, criterion.GetProperty("observed").GetDouble(), 3);
+        Assert.Equal(0.02, criterion.GetProperty("threshold").GetDouble(), 6);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, criterion.GetProperty("baseline").ValueKind);
+        Assert.Equal(run.Output, File.ReadAllText(Path.Combine(outDir, "releasekit-health.json")));
+    }
+
+    /// <summary>A baseline store whose rows cannot be read.</summary>
+    private sealed class CorruptBaselineStore : IHealthBaselineStore
+    {
+        public ValueTask SaveAsync(WindowSnapshot snapshot, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask<WindowSnapshot?> FindBaselineAsync(string windowName, string currentReleaseId, CancellationToken cancellationToken) =>
+            throw new InvalidDataException("The baseline of release '2026.11.20-1', window 'first-hour', cannot be read: truncated at byte 9.");
+    }
+
+    [Fact]
+    public async Task An_unreadable_baseline_store_exits_2_and_names_the_row()
+    {
+        using var app = new HealthApp(new CorruptBaselineStore());
+        app.Exports(300, failed: 1);
+
+        var run = await app.App.RunAsync("health");
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        Assert.Contains("baseline store", run.Error);
+        Assert.Contains("2026.11.20-1", run.Error);
     }
 }
