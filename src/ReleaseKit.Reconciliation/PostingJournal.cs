@@ -8,7 +8,8 @@ namespace ReleaseKit.Reconciliation;
 
 /// <summary>
 /// The posting journal in the table <c>releasekit_posting_journal</c> (created when missing; with
-/// <c>releasekit_reconciliation_tenants</c> and <c>releasekit_reconciliation_plan_checkpoints</c>), over any
+/// <c>releasekit_reconciliation_tenants</c>, <c>releasekit_reconciliation_plan_checkpoints</c> and
+/// <c>releasekit_reconciliation_decisions</c>), over any
 /// <see cref="DbDataSource"/> that speaks SQLite or PostgreSQL. Every status change is a compare-and-set on the row's
 /// epoch (its fencing token), so a worker whose lease was taken over cannot overwrite what the new owner did.
 /// </summary>
@@ -18,6 +19,7 @@ public sealed class PostingJournal
     internal const string TableName = "releasekit_posting_journal";
     internal const string TenantTable = "releasekit_reconciliation_tenants";
     internal const string CheckpointTable = "releasekit_reconciliation_plan_checkpoints";
+    internal const string DecisionTable = "releasekit_reconciliation_decisions";
 
     private const long SchemaLockKey = 0x52_4B_52_45_43_4F_4E; // "RKRECON"
 
@@ -484,6 +486,146 @@ public sealed class PostingJournal
         }
     }
 
+    private const string DecisionColumns = "tenant, kind, business_key, class, fingerprint, decision, decided_by, reason, decided_on, decided_at";
+
+    /// <summary>Stores a decision; the same decision on the same discrepancy again keeps the first one. Returns the stored decision.</summary>
+    internal async Task<ReconciliationDecision> SaveDecisionAsync(ReconciliationDecision decision, CancellationToken cancellationToken)
+    {
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var insert = connection.CreateCommand();
+            await using (insert.ConfigureAwait(false))
+            {
+                insert.CommandText =
+                    $"INSERT INTO {DecisionTable} ({DecisionColumns}) VALUES ({string.Join(", ", Enumerable.Range(1, 10).Select(P))}) "
+                    + "ON CONFLICT (tenant, kind, business_key, class, fingerprint) DO NOTHING";
+                AddParameter(insert, 1, decision.TenantId);
+                AddParameter(insert, 2, decision.Kind);
+                AddParameter(insert, 3, decision.BusinessKey);
+                AddParameter(insert, 4, decision.Class.ToString());
+                AddParameter(insert, 5, decision.Fingerprint);
+                AddParameter(insert, 6, ReconciliationDecision.Text(decision.Decision));
+                AddParameter(insert, 7, decision.DecidedBy);
+                AddParameter(insert, 8, decision.Reason);
+                AddParameter(insert, 9, decision.DecidedOn);
+                AddParameter(insert, 10, decision.DecidedAt.UtcTicks, DbType.Int64);
+                await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            var select = connection.CreateCommand();
+            await using (select.ConfigureAwait(false))
+            {
+                select.CommandText =
+                    $"SELECT {DecisionColumns} FROM {DecisionTable} WHERE tenant = {P(1)} AND kind = {P(2)} AND business_key = {P(3)} AND class = {P(4)} AND fingerprint = {P(5)}";
+                AddParameter(select, 1, decision.TenantId);
+                AddParameter(select, 2, decision.Kind);
+                AddParameter(select, 3, decision.BusinessKey);
+                AddParameter(select, 4, decision.Class.ToString());
+                AddParameter(select, 5, decision.Fingerprint);
+                var stored = await ReadDecisionsAsync(select, cancellationToken).ConfigureAwait(false);
+                return stored.Count == 1
+                    ? stored[0]
+                    : throw new InvalidDataException($"The decision on {decision.TenantId}/{decision.Kind}/{decision.BusinessKey} was not stored in {DecisionTable} and cannot be read back.");
+            }
+        }
+    }
+
+    /// <summary>Reads the decisions of the given tenants (every tenant when <see langword="null"/>), by tenant, kind, business key and time.</summary>
+    internal async Task<IReadOnlyList<ReconciliationDecision>> ReadDecisionsAsync(IReadOnlyCollection<string>? tenantIds, CancellationToken cancellationToken)
+    {
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var result = new List<ReconciliationDecision>();
+            IEnumerable<string?> tenants = tenantIds ?? (IEnumerable<string?>)[null];
+            foreach (var tenant in tenants)
+            {
+                var command = connection.CreateCommand();
+                await using (command.ConfigureAwait(false))
+                {
+                    command.CommandText = $"SELECT {DecisionColumns} FROM {DecisionTable}"
+                        + (tenant is null ? string.Empty : $" WHERE tenant = {P(1)}")
+                        + $" ORDER BY tenant{Collate}, kind{Collate}, business_key{Collate}, decided_at";
+                    if (tenant is not null)
+                    {
+                        AddParameter(command, 1, tenant);
+                    }
+
+                    result.AddRange(await ReadDecisionsAsync(command, cancellationToken).ConfigureAwait(false));
+                }
+            }
+
+            return result;
+        }
+    }
+
+    /// <summary>
+    /// Counts the failed postings journaled before <paramref name="olderThan"/> that a person accepted as they are (a
+    /// decision on the <see cref="DiscrepancyClass.Rejected"/> discrepancy whose fingerprint still matches).
+    /// </summary>
+    internal async Task<long> CountAcceptedFailuresAsync(DateTimeOffset olderThan, CancellationToken cancellationToken)
+    {
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var command = connection.CreateCommand();
+            await using (command.ConfigureAwait(false))
+            {
+                var qualified = string.Join(", ", Columns.Split(", ").Select(c => "j." + c));
+                command.CommandText =
+                    $"SELECT {qualified}, d.fingerprint FROM {TableName} j JOIN {DecisionTable} d "
+                    + $"ON d.tenant = j.tenant AND d.kind = j.kind AND d.business_key = j.business_key AND d.class = {P(2)} "
+                    + $"WHERE j.status = 'failed' AND j.created_at < {P(1)}";
+                AddParameter(command, 1, olderThan.UtcTicks, DbType.Int64);
+                AddParameter(command, 2, nameof(DiscrepancyClass.Rejected));
+                var accepted = new HashSet<(string, string, string)>();
+                var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        var row = ReadRow(reader);
+                        if (row.Entry is { } entry
+                            && DiffEngine.Classify(entry.TenantId, row, [], olderThan) is { Class: DiscrepancyClass.Rejected } rejected
+                            && string.Equals(ReconciliationDecision.FingerprintOf(rejected), reader.GetString(19), StringComparison.Ordinal))
+                        {
+                            accepted.Add((entry.TenantId, entry.Kind.Value, entry.BusinessKey));
+                        }
+                    }
+                }
+
+                return accepted.Count;
+            }
+        }
+    }
+
+    private static async Task<List<ReconciliationDecision>> ReadDecisionsAsync(DbCommand command, CancellationToken cancellationToken)
+    {
+        var result = new List<ReconciliationDecision>();
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var where = $"Decision on {reader.GetString(0)}/{reader.GetString(1)}/{reader.GetString(2)} in {DecisionTable}";
+                var @class = Enum.TryParse<DiscrepancyClass>(reader.GetString(3), out var c) && Enum.IsDefined(c)
+                    ? c
+                    : throw new InvalidDataException($"{where} has the unknown class '{reader.GetString(3)}'.");
+                var decision = ReconciliationDecision.ParseKind(reader.GetString(5))
+                    ?? throw new InvalidDataException($"{where} has the unknown decision '{reader.GetString(5)}'; allowed values are accept_as_is.");
+                result.Add(new ReconciliationDecision(
+                    reader.GetString(0), reader.GetString(1), reader.GetString(2), @class, reader.GetString(4), decision,
+                    reader.GetString(6), reader.GetString(7), reader.GetString(8), new DateTimeOffset(reader.GetInt64(9), TimeSpan.Zero)));
+            }
+        }
+
+        return result;
+    }
+
     /// <inheritdoc />
     public override string ToString() => $"{(Dialect == SqlDialect.PostgreSql ? "PostgreSQL" : "SQLite")} table {TableName}";
 
@@ -712,6 +854,19 @@ public sealed class PostingJournal
         yield return $"CREATE INDEX IF NOT EXISTS {TableName}_backlog ON {TableName} (status, created_at)";
         yield return $"CREATE TABLE IF NOT EXISTS {TenantTable} (tenant TEXT NOT NULL PRIMARY KEY, owner TEXT NULL, lease_until BIGINT NULL, epoch BIGINT NOT NULL)";
         yield return $"CREATE TABLE IF NOT EXISTS {CheckpointTable} (run_id TEXT NOT NULL, plan_id TEXT NOT NULL, tenant TEXT NOT NULL, position TEXT NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (run_id, plan_id, tenant))";
+        yield return
+            $"CREATE TABLE IF NOT EXISTS {DecisionTable} ("
+            + "tenant TEXT NOT NULL, "
+            + $"kind TEXT{collate} NOT NULL, "
+            + $"business_key TEXT{collate} NOT NULL, "
+            + "class TEXT NOT NULL, "
+            + "fingerprint TEXT NOT NULL, "
+            + "decision TEXT NOT NULL, "
+            + "decided_by TEXT NOT NULL, "
+            + "reason TEXT NOT NULL, "
+            + "decided_on TEXT NOT NULL, "
+            + "decided_at BIGINT NOT NULL, "
+            + $"CONSTRAINT {DecisionTable}_pk PRIMARY KEY (tenant, kind, business_key, class, fingerprint))";
     }
 
     private async Task CreateSchemaAsync()
@@ -747,7 +902,7 @@ public sealed class PostingJournal
         var command = connection.CreateCommand();
         await using (command.ConfigureAwait(false))
         {
-            string[] relations = [TableName, $"{TableName}_key", $"{TableName}_backlog", TenantTable, CheckpointTable];
+            string[] relations = [TableName, $"{TableName}_key", $"{TableName}_backlog", TenantTable, CheckpointTable, DecisionTable];
             command.CommandText = "SELECT " + string.Join(" AND ", relations.Select(r => $"to_regclass('{r}') IS NOT NULL"));
             return await command.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false) is true;
         }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -247,10 +248,95 @@ public sealed class Reconciler
             }
         }
 
-        var plan = new ReconciliationPlan(scope, _time.GetUtcNow(), items);
-        Log.Planned(_logger, scope.ToString(), items.Count, plan.Count(ReconciliationAction.Hold));
+        var (open, decided, reopened) = await ApplyDecisionsAsync(items, cancellationToken).ConfigureAwait(false);
+        var plan = new ReconciliationPlan(scope, _time.GetUtcNow(), open, decided, reopened);
+        Log.Planned(_logger, scope.ToString(), open.Count, plan.Count(ReconciliationAction.Hold), decided.Count);
         return plan;
     }
+
+    /// <summary>
+    /// Takes the held items a person decided out of the plan (a decision with the same class and fingerprint), and marks
+    /// the held items whose latest decision no longer matches.
+    /// </summary>
+    private async Task<(List<Discrepancy> Open, List<DecidedDiscrepancy> Decided, List<DecidedDiscrepancy> Reopened)> ApplyDecisionsAsync(List<Discrepancy> items, CancellationToken cancellationToken)
+    {
+        var tenants = items.Where(i => i.Action == ReconciliationAction.Hold).Select(i => i.TenantId).Distinct(StringComparer.Ordinal).ToArray();
+        if (tenants.Length == 0)
+        {
+            return (items, [], []);
+        }
+
+        var decisions = (await _journal.ReadDecisionsAsync(tenants, cancellationToken).ConfigureAwait(false))
+            .ToLookup(d => (d.TenantId, d.Kind, d.BusinessKey));
+        var open = new List<Discrepancy>(items.Count);
+        var decided = new List<DecidedDiscrepancy>();
+        var reopened = new List<DecidedDiscrepancy>();
+        foreach (var item in items)
+        {
+            var made = item.Action == ReconciliationAction.Hold ? decisions[(item.TenantId, item.Kind, item.BusinessKey)].ToList() : [];
+            if (made.Count == 0)
+            {
+                open.Add(item);
+                continue;
+            }
+
+            var fingerprint = ReconciliationDecision.FingerprintOf(item);
+            if (made.FindLast(d => d.Matches(item, fingerprint)) is { } matching)
+            {
+                decided.Add(new DecidedDiscrepancy(item, matching));
+                continue;
+            }
+
+            var latest = made.MaxBy(d => d.DecidedAt)!;
+            var changed = item with
+            {
+                Reason = item.Reason + string.Create(CultureInfo.InvariantCulture, $" A previous decision no longer matches: {latest.DecidedBy} accepted it as is at {latest.DecidedAt:O} ({latest.Reason}) when it was {latest.Class}: {latest.DecidedOn} The discrepancy changed since; decide again."),
+            };
+            open.Add(changed);
+            reopened.Add(new DecidedDiscrepancy(changed, latest));
+        }
+
+        return (open, decided, reopened);
+    }
+
+    /// <summary>
+    /// Records that a person decided a held item: accepted as it is. Plans then leave it out (<see cref="ReconciliationPlan.Decided"/>)
+    /// while the discrepancy stays exactly as decided on (same class and fingerprint of the journal entry and the ERP
+    /// records); if it changes, the item is held again and the plan says the decision no longer matches
+    /// (<see cref="ReconciliationPlan.Reopened"/>). Recording the same decision again keeps the first one.
+    /// </summary>
+    /// <param name="held">A held item of a plan (<see cref="ReconciliationAction.Hold"/>).</param>
+    /// <param name="decidedBy">Who decided (a name or an account), not blank.</param>
+    /// <param name="reason">Why, not blank.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>The stored decision.</returns>
+    /// <exception cref="ArgumentException">The item is not held for a person, or <paramref name="decidedBy"/> or <paramref name="reason"/> is blank.</exception>
+    public async Task<ReconciliationDecision> RecordDecisionAsync(Discrepancy held, string decidedBy, string reason, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(held);
+        ArgumentException.ThrowIfNullOrWhiteSpace(decidedBy);
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        if (held.Action != ReconciliationAction.Hold)
+        {
+            throw new ArgumentException(
+                $"Only items held for a person can be decided: {held.TenantId}/{held.Kind}/{held.BusinessKey} [{held.Class}] is planned to {held.Action.ToString().ToLowerInvariant()}, which the reconciliation does by itself (ExecuteAsync or releasekit reconcile).",
+                nameof(held));
+        }
+
+        var decision = new ReconciliationDecision(
+            held.TenantId, held.Kind, held.BusinessKey, held.Class, ReconciliationDecision.FingerprintOf(held), ReconciliationDecisionKind.AcceptAsIs,
+            decidedBy.Trim(), reason.Trim(), held.Reason, _time.GetUtcNow());
+        var stored = await _journal.SaveDecisionAsync(decision, cancellationToken).ConfigureAwait(false);
+        Log.Decided(_logger, stored.TenantId, stored.Kind, stored.BusinessKey, stored.Class.ToString(), stored.DecidedBy, stored.Reason);
+        return stored;
+    }
+
+    /// <summary>Lists the recorded decisions, by tenant, kind, business key and time (including those that no longer match).</summary>
+    /// <param name="tenantId">Only this tenant's; every tenant's when <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The decisions.</returns>
+    public Task<IReadOnlyList<ReconciliationDecision>> ListDecisionsAsync(string? tenantId = null, CancellationToken cancellationToken = default) =>
+        _journal.ReadDecisionsAsync(tenantId is null ? null : [tenantId], cancellationToken);
 
     /// <summary>Plans a scope and reports what differs: counts by class, amounts by currency, held items.</summary>
     /// <param name="scope">The scope.</param>

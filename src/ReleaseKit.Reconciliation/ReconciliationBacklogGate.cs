@@ -18,6 +18,17 @@ internal sealed class ReconciliationBacklogGate(PostingJournal journal, IOptions
         var cutoff = time.GetUtcNow() - bound;
         var backlog = await journal.CountBacklogAsync(cutoff, cancellationToken).ConfigureAwait(false);
         var evidence = new List<Evidence> { Evidence.Of("backlog_bound", bound.TotalSeconds, unit: "s", source: journal.ToString()) };
+        if (backlog.Any(b => b.Status == PostingStatus.Failed))
+        {
+            // A rejected posting a person accepted as it is (and that has not changed since) is reconciled.
+            var accepted = await journal.CountAcceptedFailuresAsync(cutoff, cancellationToken).ConfigureAwait(false);
+            if (accepted > 0)
+            {
+                evidence.Add(Evidence.Of("failed_accepted_by_a_person", accepted));
+                backlog = [.. backlog.Select(b => b.Status == PostingStatus.Failed ? (b.Status, Count: b.Count - accepted, b.Oldest) : b).Where(b => b.Count > 0)];
+            }
+        }
+
         foreach (var (status, count, oldest) in backlog)
         {
             evidence.Add(Evidence.Of($"{PostingJournal.StatusText(status)}_older_than_bound", count, 0));
@@ -60,9 +71,22 @@ internal sealed class ReconciliationBacklogGate(PostingJournal journal, IOptions
         }
 
         evidence.Add(new Evidence("erp_compared", string.Create(CultureInfo.InvariantCulture, $"{from:O} to {to:O}")));
+        if (plan.Decided.Count > 0)
+        {
+            evidence.Add(Evidence.Of("erp_decided_by_a_person", plan.Decided.Count));
+        }
+
+        if (plan.Reopened.Count > 0)
+        {
+            evidence.Add(Evidence.Of("erp_decision_no_longer_matches", plan.Reopened.Count, 0));
+        }
+
         if (plan.Items.Count == 0)
         {
-            return GateResult.Pass(string.Create(CultureInfo.InvariantCulture, $"No posting journaled before {to:O} is pending, in flight or failed, and the ERP agrees with the journal from {from:O}."), evidence);
+            return GateResult.Pass(
+                string.Create(CultureInfo.InvariantCulture, $"No posting journaled before {to:O} is pending, in flight or failed, and the ERP agrees with the journal from {from:O}")
+                + (plan.Decided.Count == 0 ? "." : string.Create(CultureInfo.InvariantCulture, $", apart from {plan.Decided.Count} difference(s) a person accepted ({string.Join("; ", plan.Decided.Select(d => $"{d.Discrepancy.TenantId}/{d.Discrepancy.Kind}/{d.Discrepancy.BusinessKey} by {d.Decision.DecidedBy}: {d.Decision.Reason}"))}).")),
+                evidence);
         }
 
         foreach (var group in plan.Items.GroupBy(i => i.Class).OrderBy(g => g.Key))
@@ -70,7 +94,8 @@ internal sealed class ReconciliationBacklogGate(PostingJournal journal, IOptions
             evidence.Add(Evidence.Of($"erp_{group.Key}", group.Count(), 0));
         }
 
-        var summary = string.Join(", ", plan.Items.GroupBy(i => i.Action).OrderBy(g => g.Key).Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Count()} to {g.Key.ToString().ToLowerInvariant()}")));
+        var summary = string.Join(", ", plan.Items.GroupBy(i => i.Action).OrderBy(g => g.Key).Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Count()} to {g.Key.ToString().ToLowerInvariant()}")))
+            + (plan.Reopened.Count == 0 ? string.Empty : string.Create(CultureInfo.InvariantCulture, $"; {plan.Reopened.Count} held again because a person's decision no longer matches"));
         return GateResult.Fail(
             string.Create(CultureInfo.InvariantCulture, $"The ERP and the journal disagree about postings journaled between {from:O} and {to:O} ({summary}); run the reconciliation (releasekit reconcile) and resolve held items before promoting."),
             evidence);

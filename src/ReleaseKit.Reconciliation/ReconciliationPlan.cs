@@ -7,11 +7,13 @@ namespace ReleaseKit.Reconciliation;
 /// <summary>What a reconciliation would do for a scope. Creating a plan changes nothing; <see cref="Render"/> is the dry run.</summary>
 public sealed class ReconciliationPlan
 {
-    internal ReconciliationPlan(ReconciliationScope scope, DateTimeOffset createdAt, IReadOnlyList<Discrepancy> items)
+    internal ReconciliationPlan(ReconciliationScope scope, DateTimeOffset createdAt, IReadOnlyList<Discrepancy> items, IReadOnlyList<DecidedDiscrepancy>? decided = null, IReadOnlyList<DecidedDiscrepancy>? reopened = null)
     {
         Scope = scope;
         CreatedAt = createdAt;
         Items = items;
+        Decided = decided ?? [];
+        Reopened = reopened ?? [];
         Id = Identify(scope, items);
     }
 
@@ -21,8 +23,21 @@ public sealed class ReconciliationPlan
     /// <summary>Gets when the plan was made.</summary>
     public DateTimeOffset CreatedAt { get; }
 
-    /// <summary>Gets the discrepancies, by tenant, kind and business key, each with its action.</summary>
+    /// <summary>Gets the discrepancies, by tenant, kind and business key, each with its action (not those in <see cref="Decided"/>).</summary>
     public IReadOnlyList<Discrepancy> Items { get; }
+
+    /// <summary>
+    /// Gets the discrepancies a person resolved: held items with a recorded decision (<see cref="Reconciler.RecordDecisionAsync"/>)
+    /// about exactly this discrepancy (same class and fingerprint). They are not in <see cref="Items"/>, are not executed
+    /// and do not make the plan unsettled.
+    /// </summary>
+    public IReadOnlyList<DecidedDiscrepancy> Decided { get; }
+
+    /// <summary>
+    /// Gets the held items (in <see cref="Items"/>) with an earlier decision that no longer matches because the
+    /// discrepancy changed since (another class, amount, ERP record, payload...), each with the latest such decision.
+    /// </summary>
+    public IReadOnlyList<DecidedDiscrepancy> Reopened { get; }
 
     /// <summary>
     /// Gets the plan's identity: a hash of its scope and of every item with the journal epoch, status and ERP references
@@ -31,7 +46,7 @@ public sealed class ReconciliationPlan
     /// </summary>
     internal string Id { get; }
 
-    /// <summary>Gets whether nothing is left to replay, compensate or acknowledge (held items may remain).</summary>
+    /// <summary>Gets whether nothing is left to replay, compensate or acknowledge (held items may remain; decided items never count).</summary>
     public bool IsSettled => Items.All(i => i.Action == ReconciliationAction.Hold);
 
     /// <summary>Counts the items per action.</summary>
@@ -46,6 +61,7 @@ public sealed class ReconciliationPlan
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"Reconciliation plan for {Scope} ({Items.Count} item(s): ")
             .Append(string.Join(", ", Enum.GetValues<ReconciliationAction>().Select(a => string.Create(CultureInfo.InvariantCulture, $"{Count(a)} {a.ToString().ToLowerInvariant()}"))))
+            .Append(Decided.Count > 0 ? string.Create(CultureInfo.InvariantCulture, $"; {Decided.Count} decided by a person") : string.Empty)
             .AppendLine(")");
         foreach (var item in Items)
         {
@@ -56,6 +72,14 @@ public sealed class ReconciliationPlan
             }
 
             text.Append(" - ").AppendLine(item.Reason);
+        }
+
+        foreach (var decided in Decided)
+        {
+            var (item, decision) = (decided.Discrepancy, decided.Decision);
+            text.Append(CultureInfo.InvariantCulture, $"  {"DECIDED",-11} {item.TenantId}/{item.Kind}/{item.BusinessKey} [{item.Class}]")
+                .Append(CultureInfo.InvariantCulture, $" - accepted as is by {decision.DecidedBy} at {decision.DecidedAt:O}: {decision.Reason}")
+                .AppendLine();
         }
 
         return text.ToString();
@@ -97,6 +121,12 @@ public sealed class ReconciliationReport
         Held = [.. plan.Items.Where(i => i.Action == ReconciliationAction.Hold)];
     }
 
+    /// <summary>Gets the held items a person decided (accepted as they are), with who and why; not counted in <see cref="CountsByClass"/> or <see cref="AmountsByCurrency"/>.</summary>
+    public IReadOnlyList<DecidedDiscrepancy> Decided => Plan.Decided;
+
+    /// <summary>Gets the held items whose earlier decision no longer matches (the discrepancy changed), with that decision.</summary>
+    public IReadOnlyList<DecidedDiscrepancy> Reopened => Plan.Reopened;
+
     /// <summary>Gets the plan the report describes.</summary>
     public ReconciliationPlan Plan { get; }
 
@@ -109,7 +139,7 @@ public sealed class ReconciliationReport
     /// <summary>Gets the items held for a person, with their reasons.</summary>
     public IReadOnlyList<Discrepancy> Held { get; }
 
-    /// <summary>Gets whether the journal and the ERP agree in the scope.</summary>
+    /// <summary>Gets whether the journal and the ERP agree in the scope, apart from the differences a person accepted (<see cref="Decided"/>).</summary>
     public bool IsClean => Plan.Items.Count == 0;
 
     /// <summary>Creates the report of a plan.</summary>
@@ -129,7 +159,9 @@ public sealed class ReconciliationReport
         text.AppendLine(CultureInfo.InvariantCulture, $"## Reconciliation: {Plan.Scope}").AppendLine();
         if (IsClean)
         {
-            return text.AppendLine("The journal and the ERP agree.").ToString();
+            return Decided.Count == 0
+                ? text.AppendLine("The journal and the ERP agree.").ToString()
+                : AppendDecided(text.AppendLine(CultureInfo.InvariantCulture, $"The journal and the ERP agree, apart from {Decided.Count} difference(s) a person accepted.")).ToString();
         }
 
         text.AppendLine("| class | count |").AppendLine("|---|---:|");
@@ -153,6 +185,20 @@ public sealed class ReconciliationReport
             }
         }
 
-        return text.ToString();
+        return AppendDecided(text).ToString();
+    }
+
+    private StringBuilder AppendDecided(StringBuilder text)
+    {
+        if (Decided.Count > 0)
+        {
+            text.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"### Decided by a person ({Decided.Count})").AppendLine();
+            foreach (var (item, decision) in Decided.Select(d => (d.Discrepancy, d.Decision)))
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"- `{item.TenantId}/{item.Kind}/{item.BusinessKey}` [{item.Class}]: accepted as is by {decision.DecidedBy} at {decision.DecidedAt:O}: {decision.Reason}");
+            }
+        }
+
+        return text;
     }
 }

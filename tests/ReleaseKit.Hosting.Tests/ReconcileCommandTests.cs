@@ -233,6 +233,125 @@ public sealed class ReconcileCommandTests
         Assert.Contains("AddReconciliation", run.Error);
     }
 
+    private static readonly string[] Accept =
+        ["reconcile", "accept", "--release", "2026.11.3", "--tenant", "acme", "--kind", "invoice-export", "--from", "2026-11-27", "--to", "2026-11-28T00:00:00Z"];
+
+    private static ErpRecord ByHand(string reference = "ERP-HAND-1") =>
+        new("acme", PostingKind.InvoiceExport, "INV-BY-HAND", "hand-" + reference, "fp", new Money(99m, "EUR"), Start.AddMinutes(7), reference);
+
+    [Fact]
+    public async Task Accept_records_the_decision_and_later_runs_list_the_item_as_decided_and_exit_0()
+    {
+        await using var app = new ReconcileApp();
+        app.Erp.Seed(ByHand());
+
+        var before = await app.App.RunAsync(["reconcile", "--release", "2026.11.3", "--tenant", "acme", .. Range]);
+        var accept = await app.App.RunAsync([.. Accept, "--key", "INV-BY-HAND", "--by", "maria.keller", "--reason", "Credit note posted by hand, agreed with the client."]);
+        var again = await app.App.RunAsync([.. Accept, "--key", "INV-BY-HAND", "--by", "someone.else", "--reason", "Same."]);
+        var after = await app.App.RunAsync(["reconcile", "--release", "2026.11.3", "--tenant", "acme", .. Range]);
+        var json = await app.App.RunAsync(["reconcile", "--release", "2026.11.3", "--tenant", "acme", .. Range, "--format", "json", "--dry-run"]);
+
+        Assert.True(before.ExitCode == 1, before.ToString());
+        Assert.Contains("releasekit reconcile accept --release 2026.11.3", before.Output);
+        Assert.True(accept.ExitCode == 0, accept.ToString());
+        Assert.Contains("Accepted as is: acme/invoice-export/INV-BY-HAND [OrphanDownstream]", accept.Output);
+        Assert.Contains("Decided by maria.keller at 2026-11-27T15:00:00.0000000+00:00: Credit note posted by hand", accept.Output);
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Contains("is already accepted as is by maria.keller", again.Output);
+        Assert.True(after.ExitCode == 0, after.ToString());
+        Assert.Contains("tenants acme, kinds all: 0 item(s), 1 decided by a person", after.Output);
+        Assert.Contains("DECIDED     acme/invoice-export/INV-BY-HAND [OrphanDownstream] - accepted as is by maria.keller", after.Output);
+        Assert.Contains("Nothing to do: the journal and the ERP agree, apart from 1 difference(s) a person accepted.", after.Output);
+        Assert.True(json.ExitCode == 0, json.ToString());
+        using var document = System.Text.Json.JsonDocument.Parse(json.Output);
+        var decided = Assert.Single(document.RootElement.GetProperty("plan").GetProperty("decided").EnumerateArray());
+        Assert.Equal(("INV-BY-HAND", "maria.keller"), (decided.GetProperty("businessKey").GetString(), decided.GetProperty("decidedBy").GetString()));
+        Assert.Equal("pass", document.RootElement.GetProperty("verdict").GetString());
+        Assert.Single(await app.Reconciler.ListDecisionsAsync("acme", TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task The_html_report_lists_an_accepted_item_with_who_and_why_apart_from_the_held_ones()
+    {
+        await using var app = new ReconcileApp();
+        app.Erp.Seed(ByHand());
+        await app.HalfProcessedReleaseAsync(); // journal rows, so the tenant is in a scope that names no tenants
+        var accept = await app.App.RunAsync([.. Accept, "--key", "INV-BY-HAND", "--by", "maria.keller", "--reason", "Credit note posted by hand."]);
+        var outDir = app.App.Directory.File("reports");
+
+        var run = await app.App.RunAsync("check", "--manifest", app.App.ManifestPath, "--format", "html", "--out", outDir, "--reconcile-since", "24h");
+
+        Assert.True(accept.ExitCode == 0, accept.ToString());
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var html = File.ReadAllText(Path.Combine(outDir, "releasekit-check.html"));
+        Assert.Contains("<tr data-decided=\"INV-BY-HAND\">", html);
+        Assert.Contains("maria.keller", html);
+        Assert.Contains("Credit note posted by hand.", html);
+        Assert.Contains("data-action=\"Hold\"><b>0</b>", html); // accepted, so not held
+        Assert.Contains("data-action=\"Replay\"><b>1</b>", html);
+    }
+
+    [Fact]
+    public async Task A_changed_discrepancy_is_held_again_after_accept_and_the_run_says_the_decision_no_longer_matches()
+    {
+        await using var app = new ReconcileApp();
+        app.Erp.Seed(ByHand());
+        var accept = await app.App.RunAsync([.. Accept, "--key", "INV-BY-HAND", "--by", "maria.keller", "--reason", "Posted by hand on purpose."]);
+        app.Erp.Seed(ByHand("ERP-HAND-2"));
+
+        var run = await app.App.RunAsync(["reconcile", "--release", "2026.11.3", "--tenant", "acme", .. Range]);
+
+        Assert.True(accept.ExitCode == 0, accept.ToString());
+        Assert.True(run.ExitCode == 1, run.ToString());
+        Assert.Contains("HOLD        acme/invoice-export/INV-BY-HAND [OrphanDownstream]", run.Output);
+        Assert.Contains("A previous decision no longer matches: maria.keller accepted it as is", run.Output);
+    }
+
+    [Fact]
+    public async Task Accept_exits_2_for_an_item_that_is_not_held_or_not_in_the_plan_and_lists_what_is_held()
+    {
+        await using var app = new ReconcileApp();
+        await app.HalfProcessedReleaseAsync();
+        app.Erp.Seed(ByHand());
+
+        var notHeld = await app.App.RunAsync([.. Accept, "--key", "INV-1", "--by", "maria.keller", "--reason", "Fine."]);
+        var unknown = await app.App.RunAsync([.. Accept, "--key", "INV-404", "--by", "maria.keller", "--reason", "Fine."]);
+
+        Assert.True(notHeld.ExitCode == 2, notHeld.ToString());
+        Assert.Contains("acme/invoice-export/INV-1 [MissingDownstream] is not held: the plan will replay it by itself", notHeld.Error);
+        Assert.Contains("Held for tenant 'acme' (1): --kind invoice-export --key INV-BY-HAND [OrphanDownstream]", notHeld.Error);
+        Assert.True(unknown.ExitCode == 2, unknown.ToString());
+        Assert.Contains("acme/invoice-export/INV-404 is not in the plan for release 2026.11.3", unknown.Error);
+        Assert.Contains("--key INV-BY-HAND [OrphanDownstream]", unknown.Error);
+        Assert.Empty(await app.Reconciler.ListDecisionsAsync(cancellationToken: TestContext.Current.CancellationToken));
+    }
+
+    [Theory]
+    [InlineData("--reason", "   ", "--reason is blank")]
+    [InlineData("--by", "", "--by is blank")]
+    [InlineData("--kind", "not a kind", "--kind 'not a kind'")]
+    public async Task Accept_with_a_blank_or_invalid_option_exits_2_and_records_nothing(string option, string value, string message)
+    {
+        await using var app = new ReconcileApp();
+        app.Erp.Seed(ByHand());
+        string[] good = ["--key", "INV-BY-HAND", "--by", "maria.keller", "--reason", "Posted by hand on purpose."];
+        var arguments = Accept.Concat(good).ToList();
+        var at = arguments.LastIndexOf(option);
+        if (at >= 0)
+        {
+            arguments[at + 1] = value;
+        }
+
+        var run = await app.App.RunAsync([.. arguments]);
+        var missing = await app.App.RunAsync([.. Accept, "--key", "INV-BY-HAND", "--reason", "No one said who."]);
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        Assert.Contains(message, run.Error);
+        Assert.True(missing.ExitCode == 2, missing.ToString());
+        Assert.Contains("--by", missing.Error);
+        Assert.Empty(await app.Reconciler.ListDecisionsAsync(cancellationToken: TestContext.Current.CancellationToken));
+    }
+
     [Theory]
     [InlineData("2026-11-27", "2026-11-27T00:00:00.0000000+00:00")]
     [InlineData("2026-11-27T15:30:00+01:00", "2026-11-27T14:30:00.0000000+00:00")]

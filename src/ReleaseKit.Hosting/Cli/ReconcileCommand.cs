@@ -12,6 +12,8 @@ namespace ReleaseKit.Hosting.Cli;
 /// <summary>
 /// <c>releasekit reconcile --release V [--from T --to T] [--tenant X]... [--kind K]... [--dry-run]</c>: plan the repairs of
 /// a release's postings with the registered <see cref="Reconciler"/>, print the plan, and unless <c>--dry-run</c> execute it.
+/// <c>releasekit reconcile accept --release V --tenant X --kind K --key B --by NAME --reason TEXT</c> records that a person
+/// accepts a held item as it is.
 /// </summary>
 internal static class ReconcileCommand
 {
@@ -53,7 +55,7 @@ internal static class ReconcileCommand
         format.AcceptOnlyFromAmong("console", "json");
         var command = new Command(
             "reconcile",
-            "Compare the posting journal with the ERP for a release, plan the repairs (replay what is missing, reverse duplicates, acknowledge what the ERP holds, hold the rest for a person) and execute them exactly once, with a progress bar. Exit code 0 when nothing is left to do or everything was repaired, 1 when items are held for a person, failed or remain (a dry run with work to do), 2 for bad input.");
+            "Compare the posting journal with the ERP for a release, plan the repairs (replay what is missing, reverse duplicates, acknowledge what the ERP holds, hold the rest for a person) and execute them exactly once, with a progress bar. Items a person accepted (reconcile accept) are listed as decided and do not count. Exit code 0 when nothing is left to do or everything was repaired, 1 when items are held for a person, failed or remain (a dry run with work to do), 2 for bad input.");
         command.Options.Add(release);
         command.Options.Add(from);
         command.Options.Add(to);
@@ -61,6 +63,7 @@ internal static class ReconcileCommand
         command.Options.Add(kind);
         command.Options.Add(dryRun);
         command.Options.Add(format);
+        command.Subcommands.Add(CreateAccept(console));
         command.SetAction((parseResult, cancellationToken) => RunAsync(
             console,
             new Arguments(
@@ -117,23 +120,8 @@ internal static class ReconcileCommand
 
     private static async Task<int> RunAsync(CommandConsole console, Arguments args, CancellationToken cancellationToken)
     {
-        console.ValidateConfiguration();
+        var reconciler = ResolveReconciler(console);
         var services = console.Services;
-        if (services.GetService<IServiceProviderIsService>() is { } isService && !isService.IsService(typeof(Reconciler)))
-        {
-            throw new UsageException("ReleaseKit.Reconciliation is not registered. Register it where the application configures its services: services.AddReleaseKit().AddReconciliation(sp => journalDataSource), with the application's IErpGateway (services.AddSingleton<IErpGateway, MyErpGateway>()).");
-        }
-
-        Reconciler reconciler;
-        try
-        {
-            reconciler = services.GetRequiredService<Reconciler>();
-        }
-        catch (InvalidOperationException ex) when (ex.Message.Contains(nameof(IErpGateway), StringComparison.Ordinal))
-        {
-            throw new UsageException($"Reconciliation needs the application's ERP gateway: register an {nameof(IErpGateway)} (services.AddSingleton<IErpGateway, MyErpGateway>()).", ex);
-        }
-
         var time = services.GetService<TimeProvider>() ?? TimeProvider.System;
         var from = args.From ?? Beginning;
         var to = args.To ?? time.GetUtcNow();
@@ -158,21 +146,22 @@ internal static class ReconcileCommand
 
         var output = console.Output;
         var items = plans.SelectMany(p => p.Items).ToArray();
+        var decided = plans.SelectMany(p => p.Decided).ToArray();
         if (!args.Json)
         {
-            await output.WriteAsync(SecretRedactor.Redact(RenderPlan(args, from, to, items))).ConfigureAwait(false);
+            await output.WriteAsync(SecretRedactor.Redact(RenderPlan(args, from, to, items, decided))).ConfigureAwait(false);
         }
 
         if (args.DryRun || items.Length == 0)
         {
             if (args.Json)
             {
-                await output.WriteAsync(Json(args, from, to, items, null, null)).ConfigureAwait(false);
+                await output.WriteAsync(Json(args, from, to, items, decided, null, null)).ConfigureAwait(false);
             }
             else
             {
                 await output.WriteLineAsync(items.Length == 0
-                    ? "Nothing to do: the journal and the ERP agree."
+                    ? "Nothing to do: the journal and the ERP agree" + (decided.Length == 0 ? "." : $", apart from {decided.Length} difference(s) a person accepted.")
                     : $"Dry run: nothing was changed. Run again without --dry-run to execute the {items.Count(i => i.Action != ReconciliationAction.Hold)} repair(s).").ConfigureAwait(false);
             }
 
@@ -215,7 +204,7 @@ internal static class ReconcileCommand
 
         if (args.Json)
         {
-            await output.WriteAsync(Json(args, from, to, items, results, remaining)).ConfigureAwait(false);
+            await output.WriteAsync(Json(args, from, to, items, decided, results, remaining)).ConfigureAwait(false);
         }
         else
         {
@@ -238,6 +227,126 @@ internal static class ReconcileCommand
         }
 
         return remaining.Count == 0 ? ReleaseKitExitCodes.Pass : ReleaseKitExitCodes.Fail;
+    }
+
+    private static Reconciler ResolveReconciler(CommandConsole console)
+    {
+        console.ValidateConfiguration();
+        var services = console.Services;
+        if (services.GetService<IServiceProviderIsService>() is { } isService && !isService.IsService(typeof(Reconciler)))
+        {
+            throw new UsageException("ReleaseKit.Reconciliation is not registered. Register it where the application configures its services: services.AddReleaseKit().AddReconciliation(sp => journalDataSource), with the application's IErpGateway (services.AddSingleton<IErpGateway, MyErpGateway>()).");
+        }
+
+        try
+        {
+            return services.GetRequiredService<Reconciler>();
+        }
+        catch (InvalidOperationException ex) when (ex.Message.Contains(nameof(IErpGateway), StringComparison.Ordinal))
+        {
+            throw new UsageException($"Reconciliation needs the application's ERP gateway: register an {nameof(IErpGateway)} (services.AddSingleton<IErpGateway, MyErpGateway>()).", ex);
+        }
+    }
+
+    private static Command CreateAccept(CommandConsole console)
+    {
+        Option<string> Text(string name, string description, string helpName) => new(name) { Description = description, HelpName = helpName, Required = true };
+        var release = Text("--release", "The release version whose plan holds the item (as for releasekit reconcile). Required.", "version");
+        var tenant = Text("--tenant", "The held item's tenant. Required.", "tenant");
+        var kind = Text("--kind", "The held item's posting kind (for example invoice-export). Required.", "kind");
+        var key = Text("--key", "The held item's business key (for example INV-2026-0007). Required.", "business-key");
+        var by = Text("--by", "Who decides (a name or an account); recorded with the decision. Required, not blank.", "name");
+        var reason = Text("--reason", "Why the difference is accepted as it is; recorded with the decision. Required, not blank.", "text");
+        var from = TimeOption("--from", "The first posting date (inclusive) of the plan to look in. Default: 1970-01-01T00:00:00Z.");
+        var to = TimeOption("--to", "The end of the posting dates (exclusive) of the plan to look in. Default: now.");
+        var command = new Command(
+            "accept",
+            "Record that a person accepts a held item as it is (an orphan posted by hand, an amount a person judged, ...): plans the tenant's postings of the release, finds the item among the held ones and records the decision with who, why and when. Later plans leave the item out while it stays exactly as decided on; if it changes it is held again. Exit code 0 when recorded (or already recorded), 2 when the item is not held or not found (the held items are listed) or --by/--reason is blank.");
+        foreach (var option in new Option[] { release, tenant, kind, key, by, reason, from, to })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((parseResult, cancellationToken) => AcceptAsync(
+            console,
+            new AcceptArguments(
+                parseResult.GetValue(release)!,
+                parseResult.GetValue(tenant)!,
+                parseResult.GetValue(kind)!,
+                parseResult.GetValue(key)!,
+                parseResult.GetValue(by)!,
+                parseResult.GetValue(reason)!,
+                parseResult.GetValue(from),
+                parseResult.GetValue(to)),
+            cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> AcceptAsync(CommandConsole console, AcceptArguments args, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(args.By))
+        {
+            throw new UsageException("--by is blank: say who decides (a name or an account); it is recorded with the decision.");
+        }
+
+        if (string.IsNullOrWhiteSpace(args.Reason))
+        {
+            throw new UsageException("--reason is blank: say why the difference is accepted as it is; it is recorded with the decision.");
+        }
+
+        if (string.IsNullOrWhiteSpace(args.Key))
+        {
+            throw new UsageException("--key is blank: pass the held item's business key as the plan prints it (tenant/kind/KEY).");
+        }
+
+        var reconciler = ResolveReconciler(console);
+        var time = console.Services.GetService<TimeProvider>() ?? TimeProvider.System;
+        var from = args.From ?? Beginning;
+        var to = args.To ?? time.GetUtcNow();
+        if (from >= to)
+        {
+            throw new UsageException($"--from {from:O} is not before --to {to:O} (now, by default): pass an earlier --from or a later --to.");
+        }
+
+        var kind = Kind(args.Kind);
+        var scope = BuildScopes(new Arguments(args.Release, from, to, [args.Tenant], [], true, false), from, to)[0];
+        ReconciliationPlan plan;
+        try
+        {
+            plan = await reconciler.PlanAsync(scope, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbException ex)
+        {
+            throw new UsageException(SecretRedactor.Redact($"Cannot read the posting journal: {ex.Message} Check the data source passed to AddReconciliation(...) (connection string, file, permissions)."), ex);
+        }
+
+        var name = $"{args.Tenant}/{kind}/{args.Key}";
+        bool Same(Discrepancy d) => d.Kind == kind.Value && string.Equals(d.BusinessKey, args.Key, StringComparison.Ordinal);
+        if (plan.Decided.FirstOrDefault(d => Same(d.Discrepancy)) is { } already)
+        {
+            await console.Output.WriteLineAsync(SecretRedactor.Redact($"{name} [{already.Discrepancy.Class}] is already accepted as is by {already.Decision.DecidedBy} at {already.Decision.DecidedAt:O}: {already.Decision.Reason} Nothing was recorded.")).ConfigureAwait(false);
+            return ReleaseKitExitCodes.Pass;
+        }
+
+        var held = plan.Items.Where(i => i.Action == ReconciliationAction.Hold).ToArray();
+        var item = plan.Items.FirstOrDefault(Same);
+        if (item is null || item.Action != ReconciliationAction.Hold)
+        {
+            var what = item is null
+                ? $"{name} is not in the plan for release {args.Release}, {from:O} to {to:O} (the journal and the ERP agree about it, or it is outside the range or the release)."
+                : $"{name} [{item.Class}] is not held: the plan will {item.Action.ToString().ToLowerInvariant()} it by itself (run releasekit reconcile --release {args.Release}); only items held for a person can be accepted.";
+            var list = held.Length == 0
+                ? $" Nothing is held for tenant '{args.Tenant}' in that plan."
+                : $" Held for tenant '{args.Tenant}' ({held.Length}): " + string.Join("; ", held.Select(h => $"--kind {h.Kind} --key {h.BusinessKey} [{h.Class}]"));
+            throw new UsageException(SecretRedactor.Redact(what + list));
+        }
+
+        var decision = await reconciler.RecordDecisionAsync(item, args.By, args.Reason, cancellationToken).ConfigureAwait(false);
+        await console.Output.WriteAsync(SecretRedactor.Redact(
+            $"Accepted as is: {name} [{item.Class}] - {item.Reason}\n"
+            + $"Decided by {decision.DecidedBy} at {decision.DecidedAt:O}: {decision.Reason}\n"
+            + "Plans leave it out from now on, as long as it stays exactly as it is; if it changes it is held again.\n")).ConfigureAwait(false);
+        return ReleaseKitExitCodes.Pass;
     }
 
     private static List<ReconciliationScope> BuildScopes(Arguments args, DateTimeOffset from, DateTimeOffset to)
@@ -280,10 +389,17 @@ internal static class ReconcileCommand
 
     private static bool Interactive(TextWriter output) => ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
 
-    private static string RenderPlan(Arguments args, DateTimeOffset from, DateTimeOffset to, IReadOnlyList<Discrepancy> items)
+    private static string RenderPlan(Arguments args, DateTimeOffset from, DateTimeOffset to, IReadOnlyList<Discrepancy> items, IReadOnlyList<DecidedDiscrepancy> decided)
     {
         var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"Reconciliation plan for release {args.Release}, {from:O} to {to:O}, tenants {(args.Tenants.Length == 0 ? "all" : string.Join(", ", args.Tenants))}, kinds {(args.Kinds.Length == 0 ? "all" : string.Join(", ", args.Kinds))}: {items.Count} item(s)\n");
+        text.Append(CultureInfo.InvariantCulture, $"Reconciliation plan for release {args.Release}, {from:O} to {to:O}, tenants {(args.Tenants.Length == 0 ? "all" : string.Join(", ", args.Tenants))}, kinds {(args.Kinds.Length == 0 ? "all" : string.Join(", ", args.Kinds))}: {items.Count} item(s)")
+            .Append(decided.Count == 0 ? string.Empty : string.Create(CultureInfo.InvariantCulture, $", {decided.Count} decided by a person"))
+            .Append('\n');
+        foreach (var (item, decision) in decided.Select(d => (d.Discrepancy, d.Decision)))
+        {
+            text.Append(CultureInfo.InvariantCulture, $"  {"DECIDED",-11} {item.TenantId}/{item.Kind}/{item.BusinessKey} [{item.Class}] - accepted as is by {decision.DecidedBy} at {decision.DecidedAt:O}: {decision.Reason}\n");
+        }
+
         if (items.Count == 0)
         {
             return text.ToString();
@@ -306,12 +422,13 @@ internal static class ReconcileCommand
         if (held.Length > 0)
         {
             text.Append(CultureInfo.InvariantCulture, $"Held for a person ({held.Length}): ").AppendJoin("; ", held.Select(i => $"{i.TenantId}/{i.Kind}/{i.BusinessKey}: {i.Reason}")).Append('\n');
+            text.Append(CultureInfo.InvariantCulture, $"To accept one as it is: releasekit reconcile accept --release {args.Release} --tenant <tenant> --kind <kind> --key <key> --by <name> --reason \"<why>\"\n");
         }
 
         return text.ToString();
     }
 
-    private static string Json(Arguments args, DateTimeOffset from, DateTimeOffset to, IReadOnlyList<Discrepancy> items, IReadOnlyList<ReplayResult>? results, IReadOnlyList<Discrepancy>? remaining)
+    private static string Json(Arguments args, DateTimeOffset from, DateTimeOffset to, IReadOnlyList<Discrepancy> items, IReadOnlyList<DecidedDiscrepancy> decided, IReadOnlyList<ReplayResult>? results, IReadOnlyList<Discrepancy>? remaining)
     {
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
@@ -338,6 +455,22 @@ internal static class ReconcileCommand
 
             json.WriteEndObject();
             WriteItems(json, "entries", items);
+            json.WriteStartArray("decided");
+            foreach (var (item, decision) in decided.Select(d => (d.Discrepancy, d.Decision)))
+            {
+                json.WriteStartObject();
+                json.WriteString("class", item.Class.ToString());
+                json.WriteString("tenant", item.TenantId);
+                json.WriteString("kind", item.Kind);
+                json.WriteString("businessKey", item.BusinessKey);
+                json.WriteString("decision", "acceptAsIs");
+                json.WriteString("decidedBy", SecretRedactor.Redact(decision.DecidedBy));
+                json.WriteString("decidedAt", decision.DecidedAt);
+                json.WriteString("reason", SecretRedactor.Redact(decision.Reason));
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
             json.WriteEndObject();
             if (results is not null)
             {
@@ -392,6 +525,8 @@ internal static class ReconcileCommand
 
         json.WriteEndArray();
     }
+
+    private sealed record AcceptArguments(string Release, string Tenant, string Kind, string Key, string By, string Reason, DateTimeOffset? From, DateTimeOffset? To);
 
     private sealed record Arguments(string Release, DateTimeOffset? From, DateTimeOffset? To, string[] Tenants, string[] Kinds, bool DryRun, bool Json);
 

@@ -257,6 +257,8 @@ public static partial class HtmlReleaseReportWriter
 
                 AppendHeld(html, report.Held);
             }
+
+            AppendDecided(html, report.Decided);
         }
 
         if (result is not null)
@@ -297,6 +299,26 @@ public static partial class HtmlReleaseReportWriter
         {
             html.Append("<tr><td>").Append(T($"{item.TenantId}/{item.Kind}/{item.BusinessKey}")).Append("</td><td>").Append(item.Class.ToString()).Append("</td><td class=\"num\">")
                 .Append(T(item.Amount?.ToString())).Append("</td><td>").Append(T(item.Reason)).Append("</td></tr>\n");
+        }
+
+        html.Append("</tbody></table>\n");
+    }
+
+    private static void AppendDecided(StringBuilder html, IReadOnlyList<DecidedDiscrepancy> decided)
+    {
+        if (decided.Count == 0)
+        {
+            return;
+        }
+
+        html.Append("<p><b>Accepted by a person (").Append(decided.Count.ToString(CultureInfo.InvariantCulture)).Append("), not counted above:</b></p>\n")
+            .Append("<table class=\"decided\"><thead><tr><th>Tenant / kind / business key</th><th>Class</th><th>Decided by</th><th>When</th><th>Why</th></tr></thead><tbody>\n");
+        foreach (var item in decided.OrderBy(d => d.Discrepancy.TenantId, StringComparer.Ordinal).ThenBy(d => d.Discrepancy.Kind, StringComparer.Ordinal).ThenBy(d => d.Discrepancy.BusinessKey, StringComparer.Ordinal).ThenBy(d => d.Discrepancy.Class))
+        {
+            var d = item.Discrepancy;
+            html.Append("<tr data-decided=\"").Append(T(d.BusinessKey)).Append("\"><td>").Append(T($"{d.TenantId}/{d.Kind}/{d.BusinessKey}")).Append("</td><td>").Append(d.Class.ToString())
+                .Append("</td><td>").Append(T(item.Decision.DecidedBy)).Append("</td><td>").Append(ReportText.Timestamp(item.Decision.DecidedAt))
+                .Append("</td><td>").Append(T(item.Decision.Reason)).Append("</td></tr>\n");
         }
 
         html.Append("</tbody></table>\n");

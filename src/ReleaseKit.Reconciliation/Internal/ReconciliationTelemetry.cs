@@ -34,8 +34,8 @@ internal static class ReconciliationTags
 
 internal static partial class Log
 {
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Reconciliation plan for {Scope}: {Items} item(s), {Held} held.")]
-    public static partial void Planned(ILogger logger, string scope, int items, int held);
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Reconciliation plan for {Scope}: {Items} item(s), {Held} held, {Decided} decided by a person.")]
+    public static partial void Planned(ILogger logger, string scope, int items, int held, int decided);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Posting {TenantId}/{Kind}/{BusinessKey} was taken over by another worker (epoch {Epoch}); this worker stops touching it.")]
     public static partial void Fenced(ILogger logger, string tenantId, string kind, string businessKey, long epoch);
@@ -51,4 +51,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Sending {TenantId}/{Kind}/{BusinessKey} ended with an exception; the posting is pending again and the next plan checks whether the ERP holds it.")]
     public static partial void SendInterrupted(ILogger logger, Exception exception, string tenantId, string kind, string businessKey);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "Held item {TenantId}/{Kind}/{BusinessKey} [{Class}] accepted as is by {DecidedBy}: {Reason}")]
+    public static partial void Decided(ILogger logger, string tenantId, string kind, string businessKey, string @class, string decidedBy, string reason);
 }
