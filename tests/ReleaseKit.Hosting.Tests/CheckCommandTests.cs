@@ -364,4 +364,35 @@ public sealed class CheckCommandTests
         Assert.True(run.ExitCode == 2, run.ToString());
         Assert.Contains("--out", run.Error);
     }
+
+    [Fact]
+    public async Task An_unreadable_application_database_exits_2_and_says_what_to_check()
+    {
+        using var missing = new ReleaseKit.Testing.TempDirectory();
+        var path = missing.File("no-such-folder/billing.db");
+        using var app = TestApp.WithGates(
+            g => g.AddGate("ok", _ => GateResult.Pass()),
+            more: services => services.AddSingleton<System.Data.Common.DbDataSource>(Microsoft.Data.Sqlite.SqliteFactory.Instance.CreateDataSource($"Data Source={path};Password=hunter2")));
+
+        var run = await app.RunAsync("check", "--manifest", app.ManifestPath);
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        Assert.Contains("Cannot open the application's database", run.Error);
+        Assert.Contains("no-such-folder", run.Error);
+        Assert.DoesNotContain("hunter2", run.Error);
+        Assert.Empty(run.Output); // no gate ran, no report claims anything
+    }
+
+    [Fact]
+    public async Task A_database_file_that_does_not_exist_yet_is_created_and_the_check_runs()
+    {
+        using var directory = new ReleaseKit.Testing.TempDirectory();
+        using var app = TestApp.WithGates(
+            g => g.AddGate("ok", _ => GateResult.Pass()),
+            more: services => services.AddSingleton<System.Data.Common.DbDataSource>(ReleaseKit.Testing.Databases.Sqlite(directory, "fresh.db")));
+
+        var run = await app.RunAsync("check", "--manifest", app.ManifestPath);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+    }
 }

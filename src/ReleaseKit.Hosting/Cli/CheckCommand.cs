@@ -132,6 +132,7 @@ internal static class CheckCommand
             throw new UsageException($"No registered gate runs in stage {string.Join(", ", stages.Select(ReleaseGateRunner.StageName))}{(args.Tags.Count == 0 ? string.Empty : " with tag " + string.Join(" or ", args.Tags))}{(args.Gates.Count == 0 ? string.Empty : " among --gate " + string.Join(", ", args.Gates))}. Registered gates: {described}.");
         }
 
+        await EnsureDatabaseReadableAsync(services, cancellationToken).ConfigureAwait(false);
         var manifestPath = args.Manifest ?? Internal.HostingContext.ConfiguredManifestPath(services);
         var manifest = await ReleaseManifestReader.ReadFileAsync(manifestPath, cancellationToken).ConfigureAwait(false);
         IArtifactRecordStore? store = null;
@@ -201,6 +202,30 @@ internal static class CheckCommand
         }
 
         return exitCode;
+    }
+
+    /// <summary>
+    /// The application's database, when it registered one, must open: gates that read it (schema compatibility, contract
+    /// safety, the reconciliation backlog) cannot decide without it, and a wrong connection string is a configuration
+    /// error to fix (exit 2), not a verdict about the release.
+    /// </summary>
+    private static async Task EnsureDatabaseReadableAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        if (services.GetService<IServiceProviderIsService>() is not { } isService || !isService.IsService(typeof(System.Data.Common.DbDataSource)))
+        {
+            return;
+        }
+
+        var dataSource = services.GetRequiredService<System.Data.Common.DbDataSource>();
+        try
+        {
+            var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (System.Data.Common.DbException ex)
+        {
+            throw new UsageException(Gates.Reporting.SecretRedactor.Redact($"Cannot open the application's database ({dataSource.ConnectionString}): {ex.Message} Check its connection string (appsettings.json, the environment) and that the file's folder or the server is reachable; the gates that read the database cannot decide without it."), ex);
+        }
     }
 
     private static async Task<int> RecordAsync(CommandConsole console, IArtifactRecordStore store, GateReport report, string environment, int exitCode, CancellationToken cancellationToken)
