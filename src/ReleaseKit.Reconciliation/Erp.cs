@@ -35,6 +35,21 @@ public interface IErpGateway
     IAsyncEnumerable<ErpRecord> ReadAsync(string tenantId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// Optionally implemented by an <see cref="IErpGateway"/> whose ERP can say which tenants hold records in a range. When a
+/// <see cref="ReconciliationScope"/> names no tenants, the diff covers the tenants in the journal and, with this, the
+/// tenants the ERP lists — so an orphan posted by hand in a tenant that never journaled anything is found too.
+/// </summary>
+public interface IErpTenantDirectory
+{
+    /// <summary>Lists the tenants that hold records with posting dates in a range (in any order; duplicates are ignored).</summary>
+    /// <param name="from">The first posting date (inclusive).</param>
+    /// <param name="to">The end of the range (exclusive).</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The tenant ids, streamed.</returns>
+    IAsyncEnumerable<string> ListTenantsAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
+}
+
 /// <summary>A posting sent to the ERP.</summary>
 /// <param name="TenantId">The tenant.</param>
 /// <param name="Kind">The kind.</param>

@@ -61,7 +61,7 @@ public sealed class InMemoryErpCrashException : Exception
 /// An ERP in memory, for tests and samples: idempotent per tenant and idempotency key, read back in key order in pages,
 /// with faults injected per business key (<see cref="InjectFault"/>). Thread-safe.
 /// </summary>
-public sealed class InMemoryErp : IErpGateway
+public sealed class InMemoryErp : IErpGateway, IErpTenantDirectory
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, List<ErpRecord>> _byTenant = new(StringComparer.Ordinal);
@@ -219,6 +219,23 @@ public sealed class InMemoryErp : IErpGateway
             ErpFault.CrashAfterAccept => throw new InMemoryErpCrashException($"Worker crashed after the ERP accepted {posting.BusinessKey} (injected)."),
             _ => result,
         };
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<string> ListTenantsAsync(DateTimeOffset from, DateTimeOffset to, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        string[] tenants;
+        lock (_lock)
+        {
+            tenants = [.. _byTenant.Where(t => t.Value.Any(r => r.OccurredAt >= from && r.OccurredAt < to)).Select(t => t.Key).Order(StringComparer.Ordinal)];
+        }
+
+        await Task.Yield();
+        foreach (var tenant in tenants)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return tenant;
+        }
     }
 
     /// <inheritdoc />

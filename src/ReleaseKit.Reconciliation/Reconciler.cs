@@ -218,7 +218,7 @@ public sealed class Reconciler
     public async IAsyncEnumerable<Discrepancy> DiffAsync(ReconciliationScope scope, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(scope);
-        var tenants = scope.TenantIds.Count > 0 ? scope.TenantIds : await _journal.ListTenantsAsync(cancellationToken).ConfigureAwait(false);
+        var tenants = scope.TenantIds.Count > 0 ? scope.TenantIds : await ListTenantsAsync(scope, cancellationToken).ConfigureAwait(false);
         var now = _time.GetUtcNow();
         foreach (var tenant in tenants)
         {
@@ -229,6 +229,29 @@ public sealed class Reconciler
                 yield return item;
             }
         }
+    }
+
+    /// <summary>Every tenant of a scope that names none: the journal's, and the ERP's when the gateway can list them.</summary>
+    private async Task<IReadOnlyList<string>> ListTenantsAsync(ReconciliationScope scope, CancellationToken cancellationToken)
+    {
+        var journaled = await _journal.ListTenantsAsync(cancellationToken).ConfigureAwait(false);
+        if (_gateway is not IErpTenantDirectory directory)
+        {
+            return journaled;
+        }
+
+        var all = new SortedSet<string>(journaled, StringComparer.Ordinal);
+        await foreach (var tenant in directory.ListTenantsAsync(scope.From, scope.To, cancellationToken).ConfigureAwait(false))
+        {
+            if (string.IsNullOrWhiteSpace(tenant))
+            {
+                throw new ErpGatewayException($"The ERP gateway's tenant directory ({_gateway.GetType().Name}) listed a blank tenant id.");
+            }
+
+            all.Add(tenant);
+        }
+
+        return [.. all];
     }
 
     /// <summary>Plans the repairs for a scope. Changes nothing: render the plan for a dry run, or pass it to <see cref="ExecuteAsync"/>.</summary>

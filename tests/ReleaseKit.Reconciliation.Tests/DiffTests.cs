@@ -115,6 +115,27 @@ public sealed class DiffTests
         Assert.Equal(found.OrderBy(d => d.Kind, StringComparer.Ordinal).ThenBy(d => d.BusinessKey, StringComparer.Ordinal).Select(d => d.BusinessKey), found.Select(d => d.BusinessKey));
     }
 
+    [Theory]
+    [MemberData(nameof(Databases))]
+    public async Task A_scope_naming_no_tenants_also_diffs_the_tenants_the_erp_lists(string database)
+    {
+        await using var h = await Harness.CreateAsync(database);
+        var ct = TestContext.Current.CancellationToken;
+        await h.Journal.RecordAsync(Harness.Request("INV-1"), cancellationToken: ct);
+
+        // Posted by hand in the ERP for a tenant that never journaled anything.
+        h.Erp.Seed(new ErpRecord("initech", PostingKind.InvoiceExport, "INV-BY-HAND", "hand-1", new string('1', 64), new Money(42m, "EUR"), Harness.Start.AddMinutes(3), "HAND-1"));
+        var everyone = new ReconciliationScope(Harness.Start.AddDays(-1), Harness.Start.AddDays(1));
+
+        var withDirectory = await h.Reconciler().PlanAsync(everyone, ct);
+        var journalOnly = await new Reconciler(h.Journal, new ScriptedGateway([]), null, h.Time).PlanAsync(everyone, ct);
+
+        var orphan = Assert.Single(withDirectory.Items, i => i.TenantId == "initech");
+        Assert.Equal((DiscrepancyClass.OrphanDownstream, ReconciliationAction.Hold), (orphan.Class, orphan.Action));
+        Assert.Contains(withDirectory.Items, i => i.TenantId == "acme" && i.BusinessKey == "INV-1");
+        Assert.DoesNotContain(journalOnly.Items, i => i.TenantId == "initech"); // a gateway without a directory: journal tenants only
+    }
+
     [Fact]
     public async Task A_gateway_returning_another_tenants_records_is_a_clear_error()
     {
