@@ -177,6 +177,43 @@ public sealed class ReconcileCommandTests
         Assert.Contains("--reconcile-since '-1h' is not a positive duration", negative.Error);
     }
 
+    /// <summary>An ERP whose read API goes away after the first read.</summary>
+    private sealed class ReadOnceErp(InMemoryErp inner) : IErpGateway
+    {
+        private int _reads;
+
+        public ValueTask<ErpPostResult> PostAsync(ErpPosting posting, CancellationToken cancellationToken) => inner.PostAsync(posting, cancellationToken);
+
+        public IAsyncEnumerable<ErpRecord> ReadAsync(string tenantId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
+            Interlocked.Increment(ref _reads) == 1 ? inner.ReadAsync(tenantId, from, to, cancellationToken) : throw new ErpTransientException("ERP read API answered 503");
+    }
+
+    [Fact]
+    public async Task An_erp_that_goes_away_mid_run_exits_1_with_what_to_do_and_keeps_what_was_done()
+    {
+        using var dbDirectory = new TempDirectory();
+        await using var dataSource = Databases.Sqlite(dbDirectory, "journal.db");
+        var erp = new InMemoryErp();
+        var time = new FakeTimeProvider(Start.AddHours(1));
+        using var app = new TestApp((services, releaseKit) =>
+        {
+            services.AddSingleton<TimeProvider>(time);
+            services.AddSingleton<IErpGateway>(new ReadOnceErp(erp));
+            releaseKit.AddReconciliation(_ => dataSource, o => { o.RetryDelay = TimeSpan.Zero; o.MaxPostsPerSecond = null; });
+        });
+        await app.Services.GetRequiredService<PostingJournal>().RecordAsync(Request("INV-1"), cancellationToken: TestContext.Current.CancellationToken);
+
+        var run = await app.RunAsync(["reconcile", "--release", "2026.11.3", .. Range, "--tenant", "acme"]);
+        SqliteConnection.ClearAllPools();
+
+        Assert.True(run.ExitCode == 1, run.ToString());
+        Assert.Contains("the reconciliation stopped: ERP read API answered 503", run.Error);
+        Assert.Contains("run the same command again", run.Error);
+        Assert.Single(erp.Snapshot(), r => r.BusinessKey == "INV-1"); // the replay that happened stays done
+        var entry = await app.Services.GetRequiredService<PostingJournal>().FindAsync("acme", PostingKind.InvoiceExport, "INV-1", TestContext.Current.CancellationToken);
+        Assert.Equal(PostingStatus.Acknowledged, entry!.Status);
+    }
+
     [Theory]
     [InlineData("--from", "27/11/2026", "--from '27/11/2026' is not a point in time; accepted formats: an ISO 8601 date-time with an offset")]
     [InlineData("--to", "2026-11-28T00:00:00", "--to '2026-11-28T00:00:00' is not a point in time")]
