@@ -74,6 +74,10 @@ expect() {
 
 expect 0 "migrations" releasekit migrations apply --phase expand
 expect 0 "check with the template's release.json" releasekit check
+# The same release with one approver: the approvals gate (SchemaMigration needs two) blocks it.
+sed 's/"approvers": \["ana", "ben"\]/"approvers": ["ana"]/' "$app/release.json" > "$app/release.one-approver.json"
+grep -q '"approvers": \["ana"\]' "$app/release.one-approver.json" || fail "could not derive a one-approver manifest from the template's release.json"
+expect 1 "check with one approver for a schema migration" releasekit check --manifest release.one-approver.json
 printf '{ "schemaVersion": 1, "releaseId": ' > "$app/release.broken.json"
 expect 2 "check with a broken manifest" releasekit check --manifest release.broken.json
 
