@@ -162,14 +162,7 @@ internal static class CheckCommand
 
         if (args.OutDirectory is not null)
         {
-            try
-            {
-                Directory.CreateDirectory(args.OutDirectory);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-            {
-                throw new UsageException($"--out '{args.OutDirectory}': the folder cannot be created: {ex.Message}", ex);
-            }
+            CommandTree.CreateOutDirectory(args.OutDirectory);
         }
 
         var request = new GateRunRequest

@@ -69,6 +69,19 @@ internal static class CommandTree
         return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out duration);
     }
 
+    /// <summary>Creates the <c>--out</c> folder before any work, so a folder that cannot be written is exit 2 up front.</summary>
+    public static void CreateOutDirectory(string path)
+    {
+        try
+        {
+            Directory.CreateDirectory(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new UsageException($"--out '{path}': the folder cannot be created: {ex.Message} Pass a writable directory.", ex);
+        }
+    }
+
     /// <summary>A duration option that must be greater than zero.</summary>
     public static Option<TimeSpan?> DurationOption(string name, string description) => new(name)
     {

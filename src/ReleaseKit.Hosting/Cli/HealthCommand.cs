@@ -69,14 +69,7 @@ internal static class HealthCommand
 
         if (outDirectory is not null)
         {
-            try
-            {
-                Directory.CreateDirectory(outDirectory);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-            {
-                throw new UsageException($"--out '{outDirectory}': the folder cannot be created: {ex.Message}", ex);
-            }
+            CommandTree.CreateOutDirectory(outDirectory);
         }
 
         var store = services.GetService<IHealthBaselineStore>();

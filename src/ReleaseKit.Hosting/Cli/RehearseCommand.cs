@@ -142,15 +142,7 @@ internal static class RehearseCommand
     /// <summary>Creates the <c>--out</c> folder before anything is copied, so a bad folder costs no rehearsal.</summary>
     private static string PrepareOut(string outDirectory, string format)
     {
-        try
-        {
-            Directory.CreateDirectory(outDirectory);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            throw new UsageException($"--out '{outDirectory}': the folder cannot be created: {ex.Message} Pass a writable directory.", ex);
-        }
-
+        CommandTree.CreateOutDirectory(outDirectory);
         return Path.Combine(outDirectory, string.Equals(format, "json", StringComparison.OrdinalIgnoreCase) ? "rehearsal.json" : "rehearsal.txt");
     }
 
